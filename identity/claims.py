@@ -91,7 +91,9 @@ def split_principal(value: str) -> tuple[str, str]:
         # rpartition: the domain is after the last @, as in every UPN.
         username, _, domain = value.rpartition("@")
     else:
-        raise ClaimsError(f"the username {_shown(value)} has no domain (user@domain or DOMAIN\\user)")
+        raise ClaimsError(
+            f"the username {_shown(value)} has no domain (user@domain or DOMAIN\\user)"
+        )
     if not username or not domain:
         raise ClaimsError(f"the username {_shown(value)} is not a user@domain or DOMAIN\\user name")
     if len(username) > MAX_USERNAME or len(domain) > MAX_DOMAIN:
@@ -257,7 +259,9 @@ def _values_named(values: Mapping[str, list[str]], wanted: str) -> Iterable[tupl
     wanted_short = short_name(wanted)
     for attribute, items in values.items():
         full = attribute.strip().lower()
-        if full == wanted_full or ("/" not in wanted_full and short_name(attribute) == wanted_short):
+        if full == wanted_full or (
+            "/" not in wanted_full and short_name(attribute) == wanted_short
+        ):
             for item in items:
                 yield attribute, item
 

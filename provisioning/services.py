@@ -85,7 +85,9 @@ def provision_user(*, identity: Identity, request=None) -> Outcome:
     decision = decide(user=user, auto_provision=bool(settings and settings.auto_provision))
 
     if decision is Decision.CREATE:
-        created = _create_user(identity=identity, role_names=settings.default_roles, request=request)
+        created = _create_user(
+            identity=identity, role_names=settings.default_roles, request=request
+        )
         if created is not None:
             return created
         # Another sign-in of the same person created the account between our lookup

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         put = sub.add_parser("set", help="Validate and store a property.")
         put.add_argument("key")
         put.add_argument("value")
-        delete = sub.add_parser("delete", help="Remove a property (a known one reverts to its default).")
+        delete = sub.add_parser(
+            "delete", help="Remove a property (a known one reverts to its default)."
+        )
         delete.add_argument("key")
 
     def handle(self, *args, action: str, **options):
