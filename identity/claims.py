@@ -275,7 +275,10 @@ def _first_principal(candidates: list[tuple[str, str]]) -> tuple[str, str]:
         try:
             split_principal(value)
         except ClaimsError as exc:
-            first_error = first_error or exc
+            # A UPN-shaped value that fails is worth naming (a hostile or broken UPN);
+            # anything else (a display name, an opaque id) just is not a username.
+            if "@" in value or "\\" in value:
+                first_error = first_error or exc
             continue
         return source, value.strip()
     raise first_error or ClaimsError("no username in the response")

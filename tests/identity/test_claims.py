@@ -255,3 +255,17 @@ def test_oidc_entra_v2_preset_prefers_preferred_username():
 def test_unknown_preset_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown preset"):
         saml_preset("shibboleth-nope")
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"name": ["Pat Kim"]},  # a display name in a `name` attribute is not a UPN
+        {"uid": ["pkim"]},
+        {},
+    ],
+)
+def test_saml_without_a_upn_like_value_is_refused_as_no_username(attributes):
+    with pytest.raises(ClaimsError, match="^no username in the response$"):
+        identity_from_saml(name_id="3f2a-opaque", name_id_format=PERSISTENT,
+                           attributes=attributes)
