@@ -124,7 +124,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/"
+# After sign-out, not "/": with one IdP configured "/" sends the browser straight back
+# to the IdP, whose own session would sign the person in again at once.
+LOGOUT_REDIRECT_URL = "portal:logout"
 
 # Sessions live in the database so that any app server can finish a sign-in
 # another one started.
