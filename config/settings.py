@@ -158,3 +158,87 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- SAML ---
+# djangosaml2 + pysaml2; identity/saml.py builds the pysaml2 configuration once per
+# process from SAML_CONFIG (docs/saml.md). SAML is off while SAML_IDP_METADATA is empty.
+SAML_IDP_METADATA = env.list("SAML_IDP_METADATA", default=[])
+SAML_SP_KEY_FILE = env.str("SAML_SP_KEY_FILE", default="")
+SAML_SP_CERT_FILE = env.str("SAML_SP_CERT_FILE", default="")
+if SAML_IDP_METADATA and not (SAML_SP_KEY_FILE and SAML_SP_CERT_FILE):
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SAML_IDP_METADATA is set but SAML_SP_KEY_FILE / SAML_SP_CERT_FILE are not. "
+            "Give the SP its signing key pair (see docs/saml.md)."
+        )
+    # Development: a key pair generated once, outside git.
+    from devidp.saml import load_or_generate_key_pair
+
+    _sp_pair = load_or_generate_key_pair(
+        BASE_DIR / "var" / "saml", common_name="Work Portal SP (development)", stem="sp"
+    )
+    SAML_SP_KEY_FILE, SAML_SP_CERT_FILE = str(_sp_pair.key_file), str(_sp_pair.cert_file)
+
+# IdP entity ID -> attribute preset (identity/presets.py), e.g.
+# SAML_IDP_PRESETS="https://sts.windows.net/<tenant>/=entra,http://adfs.contoso.com/adfs/services/trust=adfs"
+SAML_IDP_PRESETS = dict(
+    item.strip().rpartition("=")[::2] for item in env.list("SAML_IDP_PRESETS", default=[])
+)
+SAML_METADATA_REFRESH_SECONDS = env.int("SAML_METADATA_REFRESH_SECONDS", default=3600)
+SAML_MAX_RESPONSE_BYTES = 256 * 1024
+
+_SAML_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+_SAML_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+SAML_CONFIG = {
+    "entityid": f"{PUBLIC_URL}/saml2/metadata/",
+    "xmlsec_binary": env.str("SAML_XMLSEC_BINARY", default="/usr/bin/xmlsec1"),
+    "allow_unknown_attributes": True,
+    "accepted_time_diff": env.int("SAML_CLOCK_SKEW_SECONDS", default=60),
+    "service": {
+        "sp": {
+            "name": "Work Portal",
+            "endpoints": {
+                "assertion_consumer_service": [(f"{PUBLIC_URL}/saml2/acs/", _SAML_POST)],
+                "single_logout_service": [
+                    (f"{PUBLIC_URL}/saml2/ls/", _SAML_REDIRECT),
+                    (f"{PUBLIC_URL}/saml2/ls/post/", _SAML_POST),
+                ],
+            },
+            # IdP-initiated sign-in (unsolicited responses) is off unless asked for.
+            "allow_unsolicited": env.bool("SAML_ALLOW_IDP_INITIATED", default=False),
+            "authn_requests_signed": True,
+            "logout_requests_signed": True,
+            "want_assertions_signed": True,
+            "want_response_signed": False,
+            "name_id_format_allow_create": False,
+        },
+    },
+    "metadata": {
+        "local": [m for m in SAML_IDP_METADATA if not m.startswith(("http://", "https://"))],
+        "remote": [{"url": m} for m in SAML_IDP_METADATA if m.startswith(("http://", "https://"))],
+    },
+    "key_file": SAML_SP_KEY_FILE,
+    "cert_file": SAML_SP_CERT_FILE,
+    "encryption_keypairs": [{"key_file": SAML_SP_KEY_FILE, "cert_file": SAML_SP_CERT_FILE}],
+    "organization": {"name": "Work Portal", "display_name": "Work Portal", "url": PUBLIC_URL},
+}
+SAML_CONFIG_LOADER = "identity.saml.config_loader"
+SAML_DEFAULT_BINDING = _SAML_REDIRECT
+SAML_LOGOUT_REQUEST_PREFERRED_BINDING = SAML_DEFAULT_BINDING
+# The NameID is handed to the backend, which reads the UPN with identity/claims.py;
+# djangosaml2 itself maps nothing but the identifier, so it never updates a user.
+SAML_USE_NAME_ID_AS_USERNAME = True
+SAML_ATTRIBUTE_MAPPING = {"__name_id__": ("username",)}
+SAML_CREATE_UNKNOWN_USER = False
+SAML_ALLOWED_HOSTS = []  # `next` after sign-in: paths on this site only
+SAML_CSP_HANDLER = ""
+ACS_DEFAULT_REDIRECT_URL = LOGIN_REDIRECT_URL
+# The ACS is a cross-site POST from the IdP. Over HTTPS the SAML cookie is
+# SameSite=None + Secure; browsers drop SameSite=None without Secure, so plain-http
+# development uses Lax, which works while portal and IdP share a site (loopback).
+SAML_SESSION_COOKIE_SAMESITE = "None" if _public.scheme == "https" else "Lax"
+AUTHENTICATION_BACKENDS += ["identity.saml.SamlBackend"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "djangosaml2.middleware.SamlSessionMiddleware",
+)

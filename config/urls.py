@@ -6,5 +6,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("portal.urls")),
     path("console/", include("console.urls")),
+    path("saml2/", include("identity.saml_urls")),
     path("admin/", admin.site.urls),
 ]

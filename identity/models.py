@@ -134,3 +134,26 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.username
+
+
+class ConsumedAssertion(models.Model):
+    """A SAML assertion already used to sign in, kept until it expires.
+
+    Every app server shares this table, so a captured response cannot be posted
+    again to another server (the unique constraint decides).
+    """
+
+    idp = models.CharField(max_length=500)
+    assertion_id = models.CharField(max_length=256)
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idp", "assertion_id"], name="identity_consumed_assertion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assertion_id} from {self.idp}"
