@@ -242,3 +242,12 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
     "djangosaml2.middleware.SamlSessionMiddleware",
 )
+# --- Portal -----------------------------------------------------------------------
+# gunicorn serves no files: WhiteNoise serves the collected static files
+# (`manage.py collectstatic`) from the app itself, behind any load balancer.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+# Without collectstatic (development, tests) serve straight from the source folders.
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()

@@ -114,7 +114,9 @@ def _oidc_options() -> list[SignInOption]:
     provider = oidc.configured_provider()
     if not provider:
         return []
-    if isinstance(provider, Mapping):
+    if isinstance(provider, tuple):  # (issuer, display name)
+        label = provider[-1]
+    elif isinstance(provider, Mapping):
         label = provider.get("display_name") or provider.get("name")
     else:
         label = getattr(provider, "display_name", None) or getattr(provider, "name", None)
