@@ -242,6 +242,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
     "djangosaml2.middleware.SamlSessionMiddleware",
 )
+
 # --- Portal -----------------------------------------------------------------------
 # gunicorn serves no files: WhiteNoise serves the collected static files
 # (`manage.py collectstatic`) from the app itself, behind any load balancer.
