@@ -69,6 +69,7 @@ def test_an_outside_next_is_ignored(client, break_glass):
     assert response["Location"] == reverse("console:home")
 
 
+@pytest.mark.urls("tests.console.no_sso_urls")
 def test_without_sso_installed_the_page_shows_no_sso_links(client):
     response = client.get(LOGIN)
 
