@@ -325,6 +325,9 @@ class SamlBackend(Saml2Backend):
 # --- the views ------------------------------------------------------------------------
 
 
+_GENERIC_VALIDATION_FAILURE = "the response failed validation (destination, issuer or status)"
+
+
 def reason_for(exception: BaseException | None) -> str:
     """Return the audit reason for an exception raised while validating a response."""
     message = str(exception or "")
@@ -356,7 +359,7 @@ def reason_for(exception: BaseException | None) -> str:
     if "not well-formed" in message or "syntax error" in message:
         return "the response is not XML"
     if "Unknown SAML2 error" in message:
-        return "the response failed validation (issuer, destination or status)"
+        return _GENERIC_VALIDATION_FAILURE
     return "the response could not be validated"
 
 
@@ -385,11 +388,22 @@ class AssertionConsumerServiceView(Saml2AcsView):
             return self.refuse(request, "the post carries no SAMLResponse", status=400)
         if len(saml_response) > settings.SAML_MAX_RESPONSE_BYTES:
             return self.refuse(request, "the response is too large", status=413)
+        try:
+            base64.b64decode(saml_response, validate=True)
+        except binascii.Error:
+            # pysaml2 reports this as "no response" without saying why.
+            return self.refuse(request, "the response is not valid base64", status=400)
         return super().post(request, *args, **kwargs)
 
     def custom_validation(self, response) -> None:
-        """Refuse an assertion ID seen before, on any server (the table is shared)."""
+        """Refuse a response pysaml2 left without an assertion, and an assertion ID seen
+        before, on any server (the table is shared)."""
         assertion = response.assertion
+        if assertion is None:
+            # pysaml2 7.5.5 returns a failed Destination/status/issue-time check as a
+            # response without assertion; djangosaml2 would then fail with a 500.
+            self.refusal_reason = _GENERIC_VALIDATION_FAILURE
+            raise SuspiciousOperation(self.refusal_reason)
         if not remember_assertion(
             idp=response.issuer(), assertion_id=assertion.id, expires_at=_expiry(assertion)
         ):

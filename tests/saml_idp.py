@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
+import hashlib
+import re
 import zlib
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -42,6 +45,7 @@ __all__ = [
     "TestIdP",
     "encode",
     "generate_key_pair",
+    "shift_times",
     "post_response",
     "sp_saml_config",
     "start_login",
@@ -65,7 +69,8 @@ class TestIdP:
         sp_metadata: str = "",
     ) -> None:
         directory = Path(directory)
-        stem = "idp-" + base64.b32encode(entity_id.encode()).decode().rstrip("=").lower()[:20]
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = "idp-" + hashlib.sha256(entity_id.encode()).hexdigest()[:12]
         self.key_pair = key_pair or generate_key_pair(directory, common_name=entity_id, stem=stem)
         self.entity_id = entity_id
         self.idp = IdentityProvider(
@@ -111,6 +116,24 @@ class TestIdP:
     def response(self, subject: Subject, **kwargs) -> str:
         """Return a real signed Response as the HTTP-POST binding carries it."""
         return encode(self.response_xml(subject, **kwargs))
+
+
+_XML_TIMES = re.compile(
+    r'(IssueInstant|NotBefore|NotOnOrAfter|AuthnInstant|SessionNotOnOrAfter)="([^"]+)"'
+)
+
+
+def shift_times(delta: dt.timedelta):
+    """Return a `before_signing` rewrite moving every time in a Response by `delta`."""
+
+    def rewrite(xml: str) -> str:
+        def moved(match: re.Match) -> str:
+            when = dt.datetime.strptime(match.group(2)[:19], "%Y-%m-%dT%H:%M:%S") + delta
+            return f'{match.group(1)}="{when.strftime("%Y-%m-%dT%H:%M:%SZ")}"'
+
+        return _XML_TIMES.sub(moved, xml)
+
+    return rewrite
 
 
 def sp_saml_config(base: dict, *, idps: list[TestIdP], sp_key_pair: KeyPair, **sp_options) -> dict:
