@@ -130,12 +130,12 @@ def sign_out(request: HttpRequest) -> str | None:
     """Record Logoff, end the portal session, and return the IdP's single-logout URL.
 
     Return None when the IdP offers no single logout (or the session did not come
-    from one): the portal session is then simply ended. For SAML the returned URL
-    is djangosaml2's logout view, which ends the session itself on its way to the IdP.
+    from an IdP): the portal session is then simply ended. For SAML the URL is
+    djangosaml2's logout view, which ends the session itself on its way to the IdP.
     """
-    record_sign_out(request)
-    protocol = protocol_of_session(request)
-    if protocol == "saml2" and saml_single_logout_available(request):
+    event = record_sign_out(request)
+    protocol = event.protocol if event is not None else ""
+    if protocol == "saml2" and saml_single_logout_available(request, idp=event.idp):
         return reverse("saml2_logout")
     idp_logout = oidc_logout_url(request) if protocol == "oidc" else None
     logout(request)
@@ -152,24 +152,29 @@ def protocol_of_session(request: HttpRequest) -> str:
     return "password" if backend else ""
 
 
-def saml_single_logout_available(request: HttpRequest) -> bool:
-    """Say whether the SAML IdP of this session accepts a LogoutRequest from us.
+def saml_single_logout_available(request: HttpRequest, *, idp: str) -> bool:
+    """Say whether `idp`, the SAML IdP of this session, accepts a LogoutRequest from us.
 
     It does when djangosaml2 kept the subject of the sign-in and the IdP's metadata
     names a SingleLogoutService. Without both, djangosaml2's logout view answers
     "You are not logged in any IdP/AA" instead of signing out.
     """
     saml_session = getattr(request, "saml_session", None)
-    if not saml_session or not saml_session.get("_saml2_subject_id"):
+    if not idp or not saml_session or not saml_session.get("_saml2_subject_id"):
         return False
     from djangosaml2.conf import get_config
     from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.s_utils import UnknownSystemEntity, UnsupportedBinding
 
     metadata = get_config(request=request).metadata
-    for entity_id in metadata.identity_providers():
-        for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
-            if metadata.single_logout_service(entity_id, binding, "idpsso"):
+    for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
+        try:
+            if metadata.single_logout_service(idp, binding, "idpsso"):
                 return True
+        except UnsupportedBinding:  # pysaml2's way of saying "no such endpoint"
+            continue
+        except UnknownSystemEntity:  # the IdP left the metadata since the sign-in
+            return False
     return False
 
 

@@ -3,14 +3,8 @@
 import pytest
 from django.test import RequestFactory
 
-from portal import navigation
-from portal.navigation import SignInOption, safe_next
+from portal.navigation import safe_next
 from tests.factories import UserFactory
-
-SAML_IDP = SignInOption(
-    label="Contoso (Entra ID)", protocol="saml2", url="/saml2/login/?idp=https%3A%2F%2Fidp"
-)
-OIDC_OP = SignInOption(label="Fabrikam (OpenID)", protocol="oidc", url="/oidc/authenticate/")
 
 
 @pytest.mark.parametrize(
@@ -51,71 +45,106 @@ def test_next_over_https_refuses_a_plain_http_url_of_the_same_host():
     assert safe_next(request, "http://testserver/x") == "/"
 
 
+OIDC_DISCOVERY = "https://login.fabrikam.test/v2.0/.well-known/openid-configuration"
+
+
 @pytest.fixture
-def idps(monkeypatch):
-    """Configure which Identity Providers the portal offers."""
-
-    def configure(*options):
-        monkeypatch.setattr(navigation, "sign_in_options", lambda: list(options))
-        monkeypatch.setattr("portal.views.sign_in_options", lambda: list(options))
-
-    return configure
+def oidc_on(settings):
+    """Configure an OpenID Connect provider (read from settings; no network until sign-in)."""
+    settings.OIDC_OP_DISCOVERY_URL = OIDC_DISCOVERY
+    settings.OIDC_RP_CLIENT_ID = "portal"
+    settings.OIDC_RP_CLIENT_SECRET = "secret"
+    settings.OIDC_PROVIDER_NAME = "Fabrikam (OpenID)"
 
 
-def test_home_goes_straight_to_the_only_idp(client, idps):
-    idps(SAML_IDP)
+@pytest.mark.django_db
+def test_home_goes_straight_to_the_only_idp(client, saml_idps):
+    [idp] = saml_idps()
 
     response = client.get("/")
 
     assert response.status_code == 302
-    assert response["Location"] == SAML_IDP.url
+    assert response["Location"] == "/saml2/login/?idp=https%3A%2F%2Fidp.contoso.test%2F"
+    # ... and from there to the IdP itself, with a SAML AuthnRequest.
+    at_idp = client.get(response["Location"])
+    assert at_idp["Location"].startswith("https://idp.contoso.test/saml/sso/redirect?SAMLRequest=")
 
 
-def test_home_goes_straight_to_the_only_idp_carrying_a_safe_next(client, idps):
-    idps(OIDC_OP)
+@pytest.mark.django_db
+def test_home_goes_straight_to_the_only_idp_carrying_a_safe_next(client, saml_idps):
+    saml_idps()
 
     response = client.get("/", {"next": "/work/3/"})
 
-    assert response["Location"] == "/oidc/authenticate/?next=%2Fwork%2F3%2F"
+    assert response["Location"].endswith("&next=%2Fwork%2F3%2F")
 
 
-def test_home_drops_an_off_site_next_on_its_way_to_the_idp(client, idps):
-    idps(OIDC_OP)
+@pytest.mark.django_db
+def test_home_drops_an_off_site_next_on_its_way_to_the_idp(client, saml_idps):
+    saml_idps()
 
     response = client.get("/", {"next": "https://evil.example/"})
 
-    assert response["Location"] == "/oidc/authenticate/"
+    assert "evil" not in response["Location"]
 
 
-def test_home_sends_to_the_chooser_when_several_idps_are_configured(client, idps):
-    idps(SAML_IDP, OIDC_OP)
+@pytest.mark.django_db
+def test_the_safe_next_survives_the_whole_saml_sign_in(client, saml_idps, saml_sign_in):
+    [idp] = saml_idps()
+    UserFactory(username="adele.vance", domain="contoso.com")
+
+    answer = saml_sign_in(idp, "adele.vance@contoso.com", next_path="/work/3/")
+
+    assert answer.status_code == 302
+    assert answer["Location"] == "/work/3/"
+
+
+@pytest.mark.django_db
+def test_an_off_site_next_never_survives_the_saml_sign_in(client, saml_idps, saml_sign_in):
+    [idp] = saml_idps()
+    UserFactory(username="adele.vance", domain="contoso.com")
+
+    answer = saml_sign_in(idp, "adele.vance@contoso.com", next_path="https://evil.example/")
+
+    assert answer.status_code == 302
+    assert answer["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_home_sends_to_the_chooser_when_several_idps_are_configured(client, saml_idps):
+    saml_idps(count=2)
 
     response = client.get("/", {"next": "/work/3/"})
 
     assert response["Location"] == "/login/?next=%2Fwork%2F3%2F"
 
 
-def test_home_sends_to_the_chooser_when_no_idp_is_configured(client, idps):
-    idps()
+@pytest.mark.django_db
+def test_home_sends_to_the_chooser_when_no_idp_is_configured(client, settings):
+    settings.OIDC_OP_DISCOVERY_URL = ""
+    settings.SAML_CONFIG = {**settings.SAML_CONFIG, "metadata": {}}
 
     assert client.get("/")["Location"] == "/login/"
+    assert "No sign-in service is configured" in client.get("/login/").content.decode()
 
 
 @pytest.mark.django_db
-def test_chooser_lists_each_idp_by_display_name_with_the_next_page(client, idps):
-    idps(SAML_IDP, OIDC_OP)
+def test_chooser_lists_each_idp_by_display_name_with_the_next_page(client, saml_idps):
+    saml_idps(count=2)
 
     page = client.get("/login/", {"next": "/work/3/"}).content.decode()
 
-    assert "Contoso (Entra ID)" in page
-    assert "Fabrikam (OpenID)" in page
-    assert 'href="/saml2/login/?idp=https%3A%2F%2Fidp&amp;next=%2Fwork%2F3%2F"' in page
-    assert 'href="/oidc/authenticate/?next=%2Fwork%2F3%2F"' in page
+    assert ">Contoso</a>" in page
+    assert ">Contoso 1</a>" in page
+    assert (
+        'href="/saml2/login/?idp=https%3A%2F%2Fidp1.contoso.test%2F&amp;next=%2Fwork%2F3%2F"'
+        in page
+    )
 
 
 @pytest.mark.django_db
-def test_chooser_never_links_to_an_off_site_next(client, idps):
-    idps(SAML_IDP, OIDC_OP)
+def test_chooser_never_links_to_an_off_site_next(client, saml_idps):
+    saml_idps(count=2)
 
     page = client.get("/login/", {"next": "//evil.example/"}).content.decode()
 
@@ -123,17 +152,7 @@ def test_chooser_never_links_to_an_off_site_next(client, idps):
 
 
 @pytest.mark.django_db
-def test_chooser_says_so_when_nothing_is_configured(client, idps):
-    idps()
-
-    page = client.get("/login/").content.decode()
-
-    assert "No sign-in service is configured" in page
-
-
-@pytest.mark.django_db
-def test_a_signed_in_visitor_of_the_chooser_lands_on_the_safe_next(client, idps):
-    idps(SAML_IDP, OIDC_OP)
+def test_a_signed_in_visitor_of_the_chooser_lands_on_the_safe_next(client):
     client.force_login(UserFactory())
 
     assert client.get("/login/", {"next": "/work/3/"})["Location"] == "/work/3/"

@@ -34,19 +34,39 @@ def test_the_page_after_signing_out_does_not_send_back_to_the_idp(client):
     assert "You have signed out" in page.content.decode()
 
 
-def test_logoff_names_the_idp_of_the_latest_sign_in_with_the_sessions_protocol(client, settings):
-    saml_backend = "djangosaml2.backends.Saml2Backend"
-    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, saml_backend]
-    user = UserFactory()
+def test_a_saml_session_signs_out_locally_when_the_idp_has_no_single_logout(
+    client, saml_idps, saml_sign_in
+):
+    [idp] = saml_idps(single_logout=False)
+    user = UserFactory(username="adele.vance", domain="contoso.com")
     AuthEventFactory(user=user, protocol="password", idp="")
-    AuthEventFactory(user=user, protocol="saml2", idp="https://old-idp/")
-    AuthEventFactory(user=user, protocol="saml2", idp="https://idp.contoso.com/")
-    client.force_login(user, backend=saml_backend)
+    assert saml_sign_in(idp, "adele.vance@contoso.com")["Location"] == "/"
 
-    client.post("/logout/")
+    response = client.post("/logout/")
 
+    assert response["Location"] == "/logout/"
     event = AuthEvent.objects.get(event_type=EventType.LOGOFF)
-    assert (event.protocol, event.idp) == ("saml2", "https://idp.contoso.com/")
+    assert (event.user, event.protocol, event.idp) == (user, "saml2", "https://idp.contoso.test/")
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_saml_session_uses_the_idps_single_logout_when_it_has_one(
+    client, saml_idps, saml_sign_in
+):
+    [idp] = saml_idps(single_logout=True)
+    user = UserFactory(username="adele.vance", domain="contoso.com")
+    saml_sign_in(idp, "adele.vance@contoso.com")
+
+    response = client.post("/logout/")
+
+    assert response["Location"] == "/saml2/logout/"
+    event = AuthEvent.objects.get(event_type=EventType.LOGOFF)
+    assert (event.user, event.protocol) == (user, "saml2")
+    # djangosaml2 ends the portal session and sends a LogoutRequest to the IdP.
+    at_idp = client.get(response["Location"])
+    assert at_idp.status_code == 302
+    assert at_idp["Location"].startswith("https://idp.contoso.test/saml/slo?SAMLRequest=")
+    assert "_auth_user_id" not in client.session
 
 
 def test_a_get_asks_before_signing_out(client):
