@@ -140,6 +140,45 @@ if _public.scheme == "https":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 
+# --- OIDC -----------------------------------------------------------------------
+# One OpenID Connect provider (Entra ID, AD FS 4, ...), read from its discovery
+# document at the first sign-in; without OIDC_OP_DISCOVERY_URL, OIDC is off.
+# See docs/oidc.md.
+OIDC_OP_DISCOVERY_URL = env.str("OIDC_OP_DISCOVERY_URL", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+if OIDC_OP_DISCOVERY_URL:
+    if not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "OIDC_OP_DISCOVERY_URL is set but OIDC_RP_CLIENT_ID or OIDC_RP_CLIENT_SECRET is not: "
+            "set both to the client registered with the provider."
+        )
+    if not DEBUG and urlsplit(OIDC_OP_DISCOVERY_URL).scheme != "https":
+        # The development provider serves plain http on loopback; no real one does.
+        raise ImproperlyConfigured(
+            f"OIDC_OP_DISCOVERY_URL must be an https URL when DJANGO_DEBUG is off, got "
+            f"{OIDC_OP_DISCOVERY_URL!r}. The development provider is for DJANGO_DEBUG=true only."
+        )
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")
+OIDC_PRESET = env.str("OIDC_PRESET", default="generic")
+# Tenant IDs allowed to sign in through a multi-tenant Entra ID endpoint (common/organizations).
+OIDC_ALLOWED_TENANTS = env.list("OIDC_ALLOWED_TENANTS", default=[])
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=60)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# Fixed by design, not configuration: code flow with state, nonce and PKCE S256; ID
+# tokens checked by identity.oidc.check_id_token (the library's RS256 setting only
+# satisfies its constructor); tokens are not kept in the session.
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_STORE_ID_TOKEN = False
+OIDC_AUTHENTICATE_CLASS = "identity.oidc.AuthenticateView"
+OIDC_CALLBACK_CLASS = "identity.oidc.CallbackView"
+AUTHENTICATION_BACKENDS.append("identity.oidc.OIDCBackend")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True

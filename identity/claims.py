@@ -165,17 +165,27 @@ def identity_from_oidc(
     """Return the Identity in OpenID Connect claims (ID token completed by userinfo).
 
     The UPN comes from `upn`, then `preferred_username`, then `unique_name`, unless
-    the preset orders them otherwise: `upn` is the directory's own principal name
-    (Entra v1 tokens and ADFS 4 send it), `preferred_username` is what Entra v2 sends
-    in its place, and `unique_name` is last because ADFS fills it with
-    `DOMAIN\\user` and Entra v1 prefixes outside accounts with `live.com#`.
-    The email comes from the `email` claim only.
+    the preset orders them otherwise. `upn` wins because it is the directory's own
+    principal name, unique in the tenant and the same value SAML sends (Entra v1
+    tokens and AD FS 4 carry it); `preferred_username` is what Entra v2 sends in its
+    place, but Microsoft documents it as mutable and not always a UPN, so it comes
+    second; `unique_name` is last because AD FS fills it with `DOMAIN\\user` (another
+    name for the same person) and Entra v1 tags outside accounts with `live.com#`.
+
+    Guests resolve to their own address, whichever token version carries them, so a
+    guest has one account: Entra v1's `live.com#lee@outlook.com` drops its `live.com#`
+    tag, and a guest UPN `pradeep_fabrikam.com#EXT#@contoso.onmicrosoft.com` becomes
+    `pradeep@fabrikam.com`, the value Entra v2 sends in `preferred_username`.
+    The email comes from the `email` claim only, else the (resolved) UPN.
     """
     values = _normalise_attributes(claims)
     used: dict[str, str] = {}
 
     candidates = [
-        (name, v) for name in preset.username_attributes for _, v in _values_named(values, name)
+        (name + note, resolved)
+        for name in preset.username_attributes
+        for _, v in _values_named(values, name)
+        for resolved, note in [_resolve_external_account(v)]
     ]
     source, upn = _first_principal(candidates)
     username, domain = split_principal(upn)
@@ -282,6 +292,26 @@ def _first_principal(candidates: list[tuple[str, str]]) -> tuple[str, str]:
             continue
         return source, value.strip()
     raise first_error or ClaimsError("no username in the response")
+
+
+# Entra ID v1 tags an account from another identity provider in unique_name:
+# `live.com#user@outlook.com` (a Microsoft account). The tag is a domain name.
+_ACCOUNT_TAG_RE = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+#(?=[^#@]+@[^@]+$)")
+# A guest's UPN in the inviting tenant: the guest's address with @ turned into _,
+# then #EXT#, then the tenant's domain. A domain has no _, so the last _ was the @.
+_GUEST_UPN_RE = re.compile(r"^(?P<local>.+)_(?P<home>[^_@#\\]+)#EXT#@[^@]+$", re.IGNORECASE)
+
+
+def _resolve_external_account(value: str) -> tuple[str, str]:
+    """Return (the guest's own address, a note for the audit trail) or (value, '')."""
+    value = value.strip()
+    guest = _GUEST_UPN_RE.match(value)
+    if guest:
+        return f"{guest['local']}@{guest['home']}", " (#EXT# guest UPN resolved)"
+    tag = _ACCOUNT_TAG_RE.match(value)
+    if tag:
+        return value[tag.end():], f" ({tag.group(0)} tag removed)"
+    return value, ""
 
 
 def _is_email_attribute(attribute: str) -> bool:

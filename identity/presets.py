@@ -118,14 +118,24 @@ OIDC_PRESETS: dict[str, Preset] = {
     preset.key: preset
     for preset in (
         GENERIC_OIDC,
-        # Entra ID v1 tokens: upn for members, unique_name for everyone.
-        replace(GENERIC_OIDC, key="entra-v1", label="Azure AD / Entra ID (v1 tokens)"),
-        # Entra ID v2 tokens: preferred_username carries the UPN, no upn claim.
+        # Every OIDC preset keeps the order upn > preferred_username > unique_name
+        # (identity.claims.identity_from_oidc says why); a preset only leaves out the
+        # claims its tokens never carry, so a stray claim cannot pick the account.
+        # Entra ID v1 tokens: upn for members, unique_name for everyone (live.com#... for
+        # Microsoft-account guests); no preferred_username.
+        replace(
+            GENERIC_OIDC,
+            key="entra-v1",
+            label="Azure AD / Entra ID (v1 tokens)",
+            username_attributes=("upn", "unique_name"),
+        ),
+        # Entra ID v2 tokens: preferred_username carries the UPN; upn only as an
+        # optional claim; no unique_name.
         replace(
             GENERIC_OIDC,
             key="entra-v2",
             label="Azure AD / Entra ID (v2 tokens)",
-            username_attributes=("preferred_username", "upn"),
+            username_attributes=("upn", "preferred_username"),
         ),
         # AD FS 4: upn, and unique_name as DOMAIN\user.
         replace(
