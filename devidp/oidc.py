@@ -121,7 +121,7 @@ SAMPLE_PEOPLE: tuple[Person, ...] = (
     Person(
         key="pradeep",
         style="Entra ID v2, guest",
-        note="a B2B guest with the optional upn claim: pradeep_fabrikam.com#EXT#@…",
+        note="a B2B guest with the optional upn claim pradeep_fabrikam.com#EXT#@…, no email",
         claims={
             "ver": "2.0",
             "upn": "pradeep_fabrikam.com#EXT#@contoso.onmicrosoft.com",

@@ -172,20 +172,23 @@ def identity_from_oidc(
     second; `unique_name` is last because AD FS fills it with `DOMAIN\\user` (another
     name for the same person) and Entra v1 tags outside accounts with `live.com#`.
 
-    Guests resolve to their own address, whichever token version carries them, so a
-    guest has one account: Entra v1's `live.com#lee@outlook.com` drops its `live.com#`
-    tag, and a guest UPN `pradeep_fabrikam.com#EXT#@contoso.onmicrosoft.com` becomes
-    `pradeep@fabrikam.com`, the value Entra v2 sends in `preferred_username`.
-    The email comes from the `email` claim only, else the (resolved) UPN.
+    Accounts from outside the tenant keep the principal the token gives, whole, so
+    they can never merge with a directory account of the same address (the asserting
+    tenant does not own that address): a B2B guest's UPN
+    `pradeep_fabrikam.com#EXT#@contoso.onmicrosoft.com` is username
+    `pradeep_fabrikam.com#EXT#` in domain `contoso.onmicrosoft.com` (as Entra lists the
+    guest and as SAML's NameID names them), and Entra v1's `live.com#lee@outlook.com`
+    (a Microsoft account) is username `live.com#lee` in domain `outlook.com`.
+    The email comes from the `email` claim only; without one it is the UPN, except that
+    for those two forms it is the person's own address (`pradeep@fabrikam.com`,
+    `lee@outlook.com`), because the #EXT# UPN receives no mail. Email is contact data
+    only: it never selects the account.
     """
     values = _normalise_attributes(claims)
     used: dict[str, str] = {}
 
     candidates = [
-        (name + note, resolved)
-        for name in preset.username_attributes
-        for _, v in _values_named(values, name)
-        for resolved, note in [_resolve_external_account(v)]
+        (name, v) for name in preset.username_attributes for _, v in _values_named(values, name)
     ]
     source, upn = _first_principal(candidates)
     username, domain = split_principal(upn)
@@ -194,7 +197,10 @@ def identity_from_oidc(
     email_source, email = _first_email(
         [(a, v) for name in preset.email_attributes for a, v in _values_named(values, name)]
     )
-    email, email_source = _email_or_upn(email, email_source, upn)
+    address, form = _own_address(upn)
+    email, email_source = _email_or_upn(email, email_source, address)
+    if email_source == "UPN" and form:
+        email_source = f"UPN ({form})"
     if email_source:
         used["email"] = email_source
 
@@ -302,16 +308,15 @@ _ACCOUNT_TAG_RE = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+#(?=[^#@]+@[^@]
 _GUEST_UPN_RE = re.compile(r"^(?P<local>.+)_(?P<home>[^_@#\\]+)#EXT#@[^@]+$", re.IGNORECASE)
 
 
-def _resolve_external_account(value: str) -> tuple[str, str]:
-    """Return (the guest's own address, a note for the audit trail) or (value, '')."""
-    value = value.strip()
-    guest = _GUEST_UPN_RE.match(value)
+def _own_address(upn: str) -> tuple[str, str]:
+    """Return (the person's own address, which outside-account form it was) or (upn, '')."""
+    guest = _GUEST_UPN_RE.match(upn)
     if guest:
-        return f"{guest['local']}@{guest['home']}", " (#EXT# guest UPN resolved)"
-    tag = _ACCOUNT_TAG_RE.match(value)
+        return f"{guest['local']}@{guest['home']}", "#EXT# guest's own address"
+    tag = _ACCOUNT_TAG_RE.match(upn)
     if tag:
-        return value[tag.end():], f" ({tag.group(0)} tag removed)"
-    return value, ""
+        return upn[tag.end():], f"without its {tag.group(0)} tag"
+    return upn, ""
 
 
 def _is_email_attribute(attribute: str) -> bool:

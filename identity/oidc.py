@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jwt
@@ -142,7 +142,12 @@ def reset_provider_cache() -> None:
         _key_sets.clear()
 
 
-def configured_provider() -> tuple[str, str] | None:
+class ConfiguredProvider(NamedTuple):
+    issuer: str
+    display_name: str
+
+
+def configured_provider() -> ConfiguredProvider | None:
     """Return (issuer, display name) of the configured provider, or None when OIDC is off.
 
     Never touches the network, so the chooser can call it on every page: before the
@@ -153,7 +158,7 @@ def configured_provider() -> tuple[str, str] | None:
         return None
     cached = _metadata_cache.get(url)
     issuer = cached.issuer if cached else url.split("/.well-known/")[0]
-    return issuer, settings.OIDC_PROVIDER_NAME or _display_name(url)
+    return ConfiguredProvider(issuer, settings.OIDC_PROVIDER_NAME or _display_name(url))
 
 
 class _KeySet:

@@ -66,3 +66,7 @@ def saml_sign_in(client, saml_idp):
         return client.post("/saml2/acs/", data)
 
     return sign_in
+
+
+# OpenID Connect: a real development provider on loopback (tests/identity/oidc_support.py).
+from tests.identity.oidc_support import oidc_provider, oidc_settings, portal  # noqa: E402, F401

@@ -26,14 +26,12 @@ from identity.presets import oidc_preset
          ("MeganB", "contoso.com")),
         # A claim that is no principal (an Entra phone-number sign-in) yields to the next.
         ({"upn": "+15551234", "unique_name": "CONTOSO\\mb"}, ("mb", "CONTOSO")),
-        # Entra v1 tags Microsoft-account guests: live.com#user@outlook.com -> user@outlook.com.
-        ({"unique_name": "live.com#lee.gu@outlook.com"}, ("lee.gu", "outlook.com")),
-        # A B2B guest's #EXT# UPN resolves to the guest's own address.
+        # Entra v1 tags Microsoft-account guests: the tagged principal is kept whole,
+        # so it never merges with a directory account of the same address.
+        ({"unique_name": "live.com#lee.gu@outlook.com"}, ("live.com#lee.gu", "outlook.com")),
+        # A B2B guest's #EXT# UPN is kept whole, as the tenant (and SAML) names the guest.
         ({"upn": "pradeep_fabrikam.com#EXT#@contoso.onmicrosoft.com"},
-         ("pradeep", "fabrikam.com")),
-        # ... the last _ was the @: underscores in the guest's own name stay.
-        ({"upn": "first_last_fabrikam.com#EXT#@contoso.onmicrosoft.com"},
-         ("first_last", "fabrikam.com")),
+         ("pradeep_fabrikam.com#EXT#", "contoso.onmicrosoft.com")),
         # The email claim never names the account.
         ({"email": "someone@contoso.com", "upn": "other@contoso.com"}, ("other", "contoso.com")),
     ],
@@ -58,8 +56,13 @@ def test_username_and_domain(claims, expected):
         ({"upn": "a@contoso.com", "email": "not an address"}, "a@contoso.com"),
         # DOMAIN\user is no address: no contact email.
         ({"unique_name": "FABRIKAM\\jdoe"}, ""),
-        # A guest without an email claim gets their own address, not the #EXT# UPN.
+        # A guest without an email claim gets their own address, not the #EXT# UPN ...
         ({"upn": "pradeep_fabrikam.com#EXT#@contoso.onmicrosoft.com"}, "pradeep@fabrikam.com"),
+        # ... the last _ was the @: underscores in the guest's own name stay.
+        ({"upn": "first_last_fabrikam.com#EXT#@contoso.onmicrosoft.com"},
+         "first_last@fabrikam.com"),
+        # ... and a Microsoft account without its live.com# tag.
+        ({"unique_name": "live.com#lee.gu@outlook.com"}, "lee.gu@outlook.com"),
     ],
 )
 def test_email(claims, email):
@@ -86,7 +89,7 @@ def test_full_name(claims, full_name):
     [
         ({}, "no username"),
         ({"email": "a@contoso.com", "name": "A"}, "no username"),
-        ({"preferred_username": "alice"}, "has no domain"),
+        ({"preferred_username": "alice"}, "no username"),
         ({"upn": "a b@contoso.com"}, "not allowed"),
     ],
     ids=["nothing", "email-only", "no-domain", "bad-characters"],
@@ -121,7 +124,7 @@ def test_claims_used_are_recorded_for_the_audit_trail():
     )
 
     assert identity.claims_used == {
-        "username": "unique_name (live.com# tag removed)",
-        "email": "UPN",
+        "username": "unique_name",
+        "email": "UPN (without its live.com# tag)",
         "full_name": "name",
     }

@@ -20,13 +20,7 @@ from identity.oidc import (
     provider_metadata,
     reset_provider_cache,
 )
-from tests.identity.oidc_support import (  # noqa: F401 - fixtures
-    CLIENT_ID,
-    CLIENT_SECRET,
-    oidc_provider,
-    oidc_settings,
-    portal,
-)
+from tests.identity.oidc_support import CLIENT_ID, CLIENT_SECRET
 
 PROJECT = Path(__file__).resolve().parents[2]
 

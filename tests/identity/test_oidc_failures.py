@@ -14,14 +14,11 @@ from audit.models import AuthEvent, EventType, SubEventType
 from devidp.oidc import DevelopmentProvider, Mint, Person, run_in_thread
 from identity.models import User
 from identity.oidc import provider_metadata, signing_key
-from tests.identity.oidc_support import (  # noqa: F401 - fixtures
+from tests.identity.oidc_support import (
     CLIENT_ID,
     CLIENT_SECRET,
     choose_person,
     closed_port_url,
-    oidc_provider,
-    oidc_settings,
-    portal,
     sign_in,
     start_sign_in,
 )

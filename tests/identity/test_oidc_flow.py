@@ -8,15 +8,7 @@ from audit.models import AuthEvent, EventType, SubEventType
 from console.services import set_property
 from identity.models import User
 from tests.factories import RoleFactory, UserFactory
-from tests.identity.oidc_support import (  # noqa: F401 - fixtures
-    CLIENT_ID,
-    choose_person,
-    oidc_provider,
-    oidc_settings,
-    portal,
-    sign_in,
-    start_sign_in,
-)
+from tests.identity.oidc_support import CLIENT_ID, choose_person, sign_in, start_sign_in
 
 
 def signed_in_user(client):
@@ -34,12 +26,11 @@ def signed_in_user(client):
          "preferred_username"),
         # AD FS 4: upn wins over unique_name FABRIKAM\jdoe; name from given + family name.
         ("john", "john.doe", "fabrikam.com", "john.doe@fabrikam.com", "John Doe", "upn"),
-        # Entra ID v1 guest (Microsoft account): live.com# tag removed.
-        ("lee", "lee.gu", "outlook.com", "lee.gu@outlook.com", "Lee Gu",
-         "unique_name (live.com# tag removed)"),
-        # B2B guest with an #EXT# UPN: resolved to the guest's own address.
-        ("pradeep", "pradeep", "fabrikam.com", "pradeep@fabrikam.com", "Pradeep Gupta",
-         "upn (#EXT# guest UPN resolved)"),
+        # Entra ID v1 guest (Microsoft account): the tagged principal is kept whole.
+        ("lee", "live.com#lee.gu", "outlook.com", "lee.gu@outlook.com", "Lee Gu", "unique_name"),
+        # B2B guest with an #EXT# UPN: kept whole; the contact email is their own address.
+        ("pradeep", "pradeep_fabrikam.com#EXT#", "contoso.onmicrosoft.com", "pradeep@fabrikam.com",
+         "Pradeep Gupta", "upn"),
     ],
 )
 def test_first_sign_in_creates_the_account_for_each_claim_style(
