@@ -277,6 +277,8 @@ ACS_DEFAULT_REDIRECT_URL = LOGIN_REDIRECT_URL
 # development uses Lax, which works while portal and IdP share a site (loopback).
 SAML_SESSION_COOKIE_SAMESITE = "None" if _public.scheme == "https" else "Lax"
 AUTHENTICATION_BACKENDS += ["identity.saml.SamlBackend"]
+# pysaml2 logs every assertion (names, attributes) at INFO: personal data, and slow.
+LOGGING["loggers"]["saml2"] = {"level": env.str("SAML_LOG_LEVEL", default="WARNING")}
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
     "djangosaml2.middleware.SamlSessionMiddleware",
