@@ -504,9 +504,11 @@ class CallbackView(OIDCAuthenticationCallbackView):
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
             error = _oauth_error(exc.response)
+            endpoint = urlsplit(exc.response.url).path if exc.response is not None else ""
             failure = ProviderUnavailable if status >= 500 or not status else InvalidResponse
             return refuse(
-                request, failure(f"the provider refused the token request: HTTP {status} {error}")
+                request,
+                failure(f"the provider refused {endpoint or 'a request'}: HTTP {status} {error}"),
             )
         except requests.RequestException as exc:
             return refuse(request, ProviderUnavailable(f"the provider could not be reached: "

@@ -177,7 +177,7 @@ def test_code_refused_by_the_token_endpoint_is_refused(
     callback = choose_person(start_sign_in(portal), "adele")
     oidc_settings.OIDC_RP_CLIENT_SECRET = "not-the-secret"
 
-    assert_refused(portal.get(callback), status=400, reason="HTTP 401 invalid_client")
+    assert_refused(portal.get(callback), status=400, reason="refused /token: HTTP 401 invalid_client")
 
 
 def test_claims_without_a_username_are_refused(settings, db, portal, jit_on):
