@@ -177,6 +177,8 @@ OIDC_STORE_ACCESS_TOKEN = False
 OIDC_STORE_ID_TOKEN = False
 OIDC_AUTHENTICATE_CLASS = "identity.oidc.AuthenticateView"
 OIDC_CALLBACK_CLASS = "identity.oidc.CallbackView"
+# Signing out of the portal also signs out at the provider when it has an end-session endpoint.
+OIDC_OP_LOGOUT_URL_METHOD = "identity.oidc.provider_logout_url"
 AUTHENTICATION_BACKENDS.append("identity.oidc.OIDCBackend")
 
 LANGUAGE_CODE = "en-us"

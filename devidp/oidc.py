@@ -57,7 +57,8 @@ class Person:
 
     @property
     def label(self) -> str:
-        return self.claims.get("name") or self.key
+        given_and_family = f"{self.claims.get('given_name', '')} {self.claims.get('family_name', '')}"
+        return self.claims.get("name") or given_and_family.strip() or self.key
 
 
 SAMPLE_PEOPLE: tuple[Person, ...] = (
@@ -272,6 +273,7 @@ class DevelopmentProvider:
             "token_endpoint": f"{self.base_url}/token",
             "userinfo_endpoint": f"{self.base_url}/userinfo",
             "jwks_uri": f"{self.base_url}/jwks",
+            "end_session_endpoint": f"{self.base_url}/logout",
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code"],
             "subject_types_supported": ["public"],
@@ -408,6 +410,13 @@ class _Handler(BaseHTTPRequestHandler):
             auth = self.headers.get("Authorization", "")
             token = auth[7:] if auth.lower().startswith("bearer ") else ""
             self._json(*self.provider.userinfo(token))
+        elif url.path == "/logout":
+            # No sessions here: signing out only sends the browser back, if it may go there.
+            back = params.get("post_logout_redirect_uri", "")
+            if back and _is_loopback_url(back):
+                self._redirect(_with_query(back, state=params.get("state")))
+            else:
+                self._html(200, _page("Signed out", "<p>You are signed out.</p>"))
         elif url.path == "/":
             self._html(200, _page("Development OpenID Connect provider", _home(self.provider)))
         else:
@@ -494,12 +503,16 @@ def _authorize_problem(provider: DevelopmentProvider, params: dict[str, str]) ->
         return "Only response_type=code is supported."
     if "openid" not in params.get("scope", "").split():
         return "The scope must include openid."
-    redirect = urlsplit(params.get("redirect_uri", ""))
-    if redirect.scheme not in ("http", "https") or redirect.hostname not in (*LOOPBACK, "[::1]"):
+    if not _is_loopback_url(params.get("redirect_uri", "")):
         return "The redirect_uri must be a loopback http(s) URL (development only)."
     if params.get("code_challenge") and params.get("code_challenge_method") != "S256":
         return "Only the S256 PKCE method is supported."
     return ""
+
+
+def _is_loopback_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.hostname in LOOPBACK
 
 
 def _login_form(provider: DevelopmentProvider, params: dict[str, str]) -> str:
@@ -546,6 +559,8 @@ def _page(title: str, body: str) -> str:
 
 def _with_query(url: str, **params: str | None) -> str:
     query = urlencode({k: v for k, v in params.items() if v is not None})
+    if not query:
+        return url
     return f"{url}{'&' if urlsplit(url).query else '?'}{query}"
 
 

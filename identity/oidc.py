@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
@@ -33,6 +33,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import (
@@ -41,7 +42,7 @@ from mozilla_django_oidc.views import (
 )
 
 from identity.claims import OIDC, ClaimsError, identity_from_oidc
-from identity.presets import oidc_preset
+from identity.presets import Preset, oidc_preset
 from identity.refusals import outcome_of, refusal_response, remember_outcome, response_for_outcome
 from provisioning.services import provision_user, refuse_invalid_response
 
@@ -59,6 +60,8 @@ TENANT_PLACEHOLDER = "{tenantid}"
 # A kid that was still unknown after a refresh is not fetched again for this long,
 # so a stream of tokens with made-up kids cannot turn into a stream of JWKS fetches.
 UNKNOWN_KID_RETRY_SECONDS = 60
+# Pages a sign-in must not land on (they would start another sign-in or end this one).
+NO_LANDING_PATHS = ("/oidc/", "/saml2/", "/login/", "/logout/")
 
 
 class InvalidResponse(Exception):
@@ -89,6 +92,7 @@ class ProviderMetadata:
     jwks_uri: str
     signing_algorithms: tuple[str, ...]
     development_only: bool
+    end_session_endpoint: str = ""
 
     @property
     def multi_tenant(self) -> bool:
@@ -147,6 +151,14 @@ class ConfiguredProvider(NamedTuple):
     display_name: str
 
 
+def configured_preset() -> Preset:
+    """Return the claim preset named by OIDC_PRESET; a wrong name makes sign-in unavailable."""
+    try:
+        return oidc_preset(settings.OIDC_PRESET)
+    except ValueError as exc:
+        raise ProviderUnavailable(f"OIDC_PRESET is wrong: {exc}") from exc
+
+
 def configured_provider() -> ConfiguredProvider | None:
     """Return (issuer, display name) of the configured provider, or None when OIDC is off.
 
@@ -159,6 +171,33 @@ def configured_provider() -> ConfiguredProvider | None:
     cached = _metadata_cache.get(url)
     issuer = cached.issuer if cached else url.split("/.well-known/")[0]
     return ConfiguredProvider(issuer, settings.OIDC_PROVIDER_NAME or _display_name(url))
+
+
+def provider_logout_url(request: HttpRequest) -> str | None:
+    """Return the provider's end-session URL for signing out there too, or None.
+
+    Used as mozilla-django-oidc's OIDC_OP_LOGOUT_URL_METHOD (the portal's sign-out
+    calls it before ending the session). The provider sends the browser back to the
+    portal's sign-out page, which must be registered as a post-logout redirect URI.
+    None when OIDC is off, the provider has no end-session endpoint, or it cannot be
+    reached: signing out of the portal never waits on, or fails because of, the provider.
+    """
+    if not oidc_configured():
+        return None
+    try:
+        metadata = provider_metadata()
+    except InvalidResponse:
+        return None
+    if not metadata.end_session_endpoint:
+        return None
+    query = urlencode(
+        {
+            "client_id": settings.OIDC_RP_CLIENT_ID,
+            "post_logout_redirect_uri": request.build_absolute_uri(reverse("portal:logout")),
+        }
+    )
+    separator = "&" if "?" in metadata.end_session_endpoint else "?"
+    return f"{metadata.end_session_endpoint}{separator}{query}"
 
 
 class _KeySet:
@@ -232,6 +271,7 @@ def _fetch_metadata(url: str) -> ProviderMetadata:
                 if alg in ASYMMETRIC_ALGORITHMS
             ),
             development_only=document.get("development_only") is True,
+            end_session_endpoint=str(document.get("end_session_endpoint") or ""),
         )
     except KeyError as exc:
         raise ProviderUnavailable(f"the discovery document has no {exc.args[0]}") from exc
@@ -449,7 +489,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
             for name, value in userinfo.items():
                 claims.setdefault(name, value)
         identity = identity_from_oidc(
-            claims=claims, idp=provider_metadata().issuer, preset=oidc_preset(settings.OIDC_PRESET)
+            claims=claims, idp=provider_metadata().issuer, preset=configured_preset()
         )
         outcome = provision_user(identity=identity, request=self.request)
         remember_outcome(self.request, outcome)
@@ -477,10 +517,17 @@ class AuthenticateView(OIDCAuthenticationRequestView):
             raise Http404("OpenID Connect is not configured")
         try:
             metadata = provider_metadata()
+            configured_preset()  # a configuration error shows now, not after the provider
         except InvalidResponse as exc:
             return refuse(request, exc)
         self.OIDC_OP_AUTH_ENDPOINT = metadata.authorization_endpoint
-        return super().get(request)
+        response = super().get(request)
+        # The library keeps any same-site `next`; landing back on a sign-in or sign-out
+        # page after signing in would start over (with single sign-on, for ever).
+        next_url = request.session.get("oidc_login_next") or ""
+        if urlsplit(next_url).path.startswith(NO_LANDING_PATHS):
+            request.session["oidc_login_next"] = None
+        return response
 
 
 class CallbackView(OIDCAuthenticationCallbackView):

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import requests
 
 from audit.models import AuthEvent, SubEventType
 from devidp.oidc import DevelopmentProvider, run_in_thread
@@ -187,3 +188,48 @@ def test_multi_tenant_token_is_refused(
 ):
     with pytest.raises(InvalidResponse, match=re.escape(reason)):
         check(tenant_token(oidc_provider, token_tenant, issuer_tenant), multi_tenant, allowed)
+
+
+def test_unknown_preset_makes_sign_in_unavailable_before_leaving_for_the_provider(
+    oidc_settings, portal
+):
+    oidc_settings.OIDC_PRESET = "okta"
+
+    response = portal.get("/oidc/authenticate/")
+
+    assert response.status_code == 502
+    assert "OIDC_PRESET is wrong: unknown preset 'okta'" in AuthEvent.objects.get().detail["reason"]
+
+
+def test_development_provider_binds_to_loopback_only():
+    with pytest.raises(ValueError, match="loopback only"):
+        DevelopmentProvider().serve(host="0.0.0.0")
+
+
+def test_development_provider_runs_from_the_command_line():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devidp.oidc", "--port", "0", "--client-id", "demo"],
+        cwd=PROJECT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        banner = process.stdout.readline()
+        assert banner.startswith("DEVELOPMENT ONLY OpenID Connect provider at http://127.0.0.1:")
+        base_url = banner.rsplit(" ", 1)[1].strip()
+        document = requests.get(f"{base_url}/.well-known/openid-configuration", timeout=5).json()
+        login_page = requests.get(
+            f"{base_url}/authorize",
+            params={"client_id": "demo", "response_type": "code", "scope": "openid",
+                    "redirect_uri": "http://127.0.0.1:8000/oidc/callback/", "state": "s"},
+            timeout=5,
+        ).text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert document["issuer"] == base_url
+    assert document["development_only"] is True
+    assert "DEVELOPMENT ONLY" in login_page
+    for person in ("Adele Vance", "Megan Bowen", "John Doe", "Lee Gu", "Pradeep Gupta"):
+        assert f"Sign in as {person}" in login_page
+    for style in ("Entra ID v1", "Entra ID v2", "AD FS 4"):
+        assert style in login_page

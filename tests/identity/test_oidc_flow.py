@@ -3,10 +3,12 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from audit.models import AuthEvent, EventType, SubEventType
 from console.services import set_property
 from identity.models import User
+from identity.oidc import reset_provider_cache
 from tests.factories import RoleFactory, UserFactory
 from tests.identity.oidc_support import CLIENT_ID, choose_person, sign_in, start_sign_in
 
@@ -125,6 +127,9 @@ def test_sign_in_request_carries_state_nonce_and_pkce_s256(oidc_settings, portal
         ("/console/", "/console/"),
         ("https://evil.example/steal", "/"),
         ("//evil.example/steal", "/"),
+        # Landing on a sign-in or sign-out page would start over.
+        ("/oidc/authenticate/", "/"),
+        ("/logout/", "/"),
     ],
 )
 def test_next_is_followed_only_on_this_site(oidc_settings, portal, jit_on, next_url, landing):
@@ -174,3 +179,35 @@ def test_replayed_callback_is_refused(oidc_settings, portal, jit_on):
     assert event.sub_event == SubEventType.INVALID_RESPONSE
     assert "state does not match" in event.detail["reason"]
     assert User.objects.count() == 1
+
+
+def test_sign_out_also_signs_out_at_the_provider(oidc_settings, oidc_provider, portal, jit_on):
+    sign_in(portal, "adele")
+
+    response = portal.post("/logout/")
+
+    assert response.status_code == 302
+    end_session = urlsplit(response["Location"])
+    assert f"{end_session.scheme}://{end_session.netloc}" == oidc_provider.base_url
+    assert end_session.path == "/logout"
+    assert parse_qs(end_session.query) == {
+        "client_id": [CLIENT_ID],
+        "post_logout_redirect_uri": ["http://127.0.0.1/logout/"],
+    }
+    assert signed_in_user(portal) is None
+    back = requests.get(response["Location"], allow_redirects=False, timeout=5)
+    assert back.headers["Location"] == "http://127.0.0.1/logout/"
+
+
+def test_sign_out_does_not_wait_on_an_unreachable_provider(
+    oidc_settings, oidc_provider, portal, jit_on
+):
+    sign_in(portal, "adele")
+    oidc_provider.stop()
+    reset_provider_cache()
+
+    response = portal.post("/logout/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/logout/"
+    assert signed_in_user(portal) is None
