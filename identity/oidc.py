@@ -488,9 +488,8 @@ class OIDCBackend(OIDCAuthenticationBackend):
                 raise InvalidResponse("the userinfo response is about another subject")
             for name, value in userinfo.items():
                 claims.setdefault(name, value)
-        identity = identity_from_oidc(
-            claims=claims, idp=provider_metadata().issuer, preset=configured_preset()
-        )
+        # The verified issuer: for a multi-tenant endpoint it names the person's tenant.
+        identity = identity_from_oidc(claims=claims, idp=payload["iss"], preset=configured_preset())
         outcome = provision_user(identity=identity, request=self.request)
         remember_outcome(self.request, outcome)
         return outcome.user if outcome.signed_in else None

@@ -62,12 +62,14 @@ def assert_refused(response, *, status, reason, page=b"We could not verify your 
         (Mint(claims={"exp": None}), "has no exp claim"),
         (Mint(claims={"sub": None}), "has no sub claim"),
         (Mint(alg="none"), "algorithm 'none' is not allowed"),
+        # Signed with the provider's own key, but not with an algorithm it announced.
+        (Mint(alg="RS384"), "algorithm 'RS384' is not allowed"),
         (Mint(kid=None, header={"kid": None}), "names no key"),
     ],
     ids=[
         "nonce-mismatch", "nonce-missing", "wrong-audience", "several-audiences-no-azp",
         "wrong-issuer", "expired", "nbf-in-future", "iat-in-future", "no-exp", "no-sub",
-        "alg-none", "no-kid",
+        "alg-none", "alg-not-announced", "no-kid",
     ],
 )
 def test_bad_id_token_is_refused(oidc_settings, oidc_provider, portal, jit_on, mint, reason):
