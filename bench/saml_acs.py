@@ -105,7 +105,11 @@ def main() -> None:
         if User.objects.count() != len(LOADERS) * (args.warm_up + args.posts):
             raise SystemExit("unexpected number of users")
 
-        print(f"engine: {connection.vendor}; {args.posts} ACS POSTs per configuration")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"engine: {connection.vendor}; {args.posts} ACS POSTs per configuration; "
+            f"{os.cpu_count()} CPUs, load average {load}"
+        )
         print(f"{'configuration':14s} {'median':>9s} {'p90':>9s} {'mean':>9s}")
         for label, values in timings.items():
             ms = [v * 1000 for v in values]

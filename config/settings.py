@@ -225,6 +225,14 @@ if SAML_IDP_METADATA and not (SAML_SP_KEY_FILE and SAML_SP_CERT_FILE):
 SAML_IDP_PRESETS = dict(
     item.strip().rpartition("=")[::2] for item in env.list("SAML_IDP_PRESETS", default=[])
 )
+from identity.presets import SAML_PRESETS  # noqa: E402 (pure data, no models)
+
+for _entity_id, _preset in SAML_IDP_PRESETS.items():
+    if not _entity_id or _preset.lower() not in SAML_PRESETS:
+        raise ImproperlyConfigured(
+            f"SAML_IDP_PRESETS: {_entity_id or '?'}={_preset} is not entityID=preset with a "
+            f"preset among {', '.join(sorted(SAML_PRESETS))}."
+        )
 SAML_METADATA_REFRESH_SECONDS = env.int("SAML_METADATA_REFRESH_SECONDS", default=3600)
 SAML_MAX_RESPONSE_BYTES = 256 * 1024
 

@@ -732,7 +732,10 @@ def main(argv: list[str] | None = None) -> None:
     base_url, _ = run_in_thread(
         sp_metadata=args.sp_metadata, state_dir=args.state_dir, port=args.port
     )
-    print(f"Development SAML IdP (DEVELOPMENT ONLY) at {base_url}; metadata at {base_url}/metadata")
+    print(
+        f"Development SAML IdP (DEVELOPMENT ONLY) at {base_url}; metadata at {base_url}/metadata",
+        flush=True,
+    )
     with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
 

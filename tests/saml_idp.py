@@ -136,19 +136,41 @@ def shift_times(delta: dt.timedelta):
     return rewrite
 
 
-def sp_saml_config(base: dict, *, idps: list[TestIdP], sp_key_pair: KeyPair, **sp_options) -> dict:
+def sp_saml_config(
+    base: dict,
+    *,
+    idps: list[TestIdP] = (),
+    sp_key_pair: KeyPair,
+    metadata_urls: list[str] = (),
+    public_url: str = "",
+    **sp_options,
+) -> dict:
     """Return a copy of the portal's SAML_CONFIG trusting `idps`, with the SP key pair.
 
-    `sp_options` override entries of `service.sp` (e.g. allow_unsolicited=True).
+    `metadata_urls` adds IdPs by metadata URL (a live IdP); `public_url` moves the SP's
+    entity ID and endpoints to another base URL (a live server); `sp_options`
+    override entries of `service.sp` (e.g. allow_unsolicited=True).
     """
     config = copy.deepcopy(base)
-    config["metadata"] = {"local": [str(idp.metadata_file) for idp in idps]}
+    config["metadata"] = {
+        "local": [str(idp.metadata_file) for idp in idps],
+        "remote": [{"url": url} for url in metadata_urls],
+    }
     config["key_file"] = str(sp_key_pair.key_file)
     config["cert_file"] = str(sp_key_pair.cert_file)
     config["encryption_keypairs"] = [
         {"key_file": str(sp_key_pair.key_file), "cert_file": str(sp_key_pair.cert_file)}
     ]
     config["service"]["sp"].update(sp_options)
+    if public_url:
+        old = config["entityid"].removesuffix("/saml2/metadata/")
+        config["entityid"] = config["entityid"].replace(old, public_url.rstrip("/"), 1)
+        endpoints = config["service"]["sp"]["endpoints"]
+        for name, services in endpoints.items():
+            endpoints[name] = [
+                (location.replace(old, public_url.rstrip("/"), 1), binding)
+                for location, binding in services
+            ]
     return config
 
 

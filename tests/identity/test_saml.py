@@ -205,3 +205,32 @@ def test_the_next_page_asked_for_at_login_is_reached_after_sign_in(saml_sign_in,
 def test_an_off_site_next_is_dropped_for_the_home_page(saml_sign_in, jit_on):
     answer = saml_sign_in(subject_for(ADELE, "entra"), next_path="https://evil.example/")
     assert answer["Location"] == "/"
+
+
+def test_a_configured_preset_puts_its_idps_own_username_attribute_first(
+    saml_sign_in, jit_on, settings
+):
+    subject = Subject(
+        name_id="adele@contoso-mail.com",
+        name_id_format=EMAIL,
+        attributes={"login": ["adele.vance@contoso.com"]},
+        attribute_name_format=BASIC,
+    )
+    settings.SAML_IDP_PRESETS = {"https://idp.contoso.test/": "okta"}
+
+    assert saml_sign_in(subject).status_code == 302
+
+    assert User.objects.get().principal == "adele.vance@contoso.com"
+
+
+def test_without_a_preset_the_name_id_carries_the_upn(saml_sign_in, jit_on):
+    subject = Subject(
+        name_id="adele@contoso-mail.com",
+        name_id_format=EMAIL,
+        attributes={"login": ["adele.vance@contoso.com"]},
+        attribute_name_format=BASIC,
+    )
+
+    assert saml_sign_in(subject).status_code == 302
+
+    assert User.objects.get().principal == "adele@contoso-mail.com"

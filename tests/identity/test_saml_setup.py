@@ -301,3 +301,19 @@ def test_an_acs_post_loads_no_key_and_asks_xmlsec1_no_version(
 
     assert key_loads == []
     assert not [c for c in commands if "--version" in c]
+
+
+def test_an_unknown_preset_stops_start_up_with_a_clear_message():
+    result = _settings_in_fresh_process(
+        {"DJANGO_DEBUG": "true", "SAML_IDP_PRESETS": "https://idp.contoso.test/=octa"}, "1"
+    )
+    assert result.returncode != 0
+    assert "SAML_IDP_PRESETS" in result.stderr and "okta" in result.stderr
+
+
+def test_presets_are_read_as_entity_id_equals_preset():
+    result = _settings_in_fresh_process(
+        {"DJANGO_DEBUG": "true", "SAML_IDP_PRESETS": "https://sts.windows.net/t/=entra, x=adfs"},
+        "sorted(settings.SAML_IDP_PRESETS.items())",
+    )
+    assert result.stdout.strip() == "[('https://sts.windows.net/t/', 'entra'), ('x', 'adfs')]"
