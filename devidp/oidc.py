@@ -550,11 +550,20 @@ def _home(provider: DevelopmentProvider) -> str:
 def _page(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)} · DEVELOPMENT ONLY</title></head><body>"
+        f"<title>{html.escape(title)} · DEVELOPMENT ONLY</title><style>{_STYLE}</style>"
+        "</head><body>"
         '<p class="banner" role="alert"><strong>DEVELOPMENT ONLY</strong> · a sample '
         "OpenID Connect provider with sample people. Never use it in production.</p>"
         f"<h1>{html.escape(title)}</h1>{body}</body></html>"
     )
+
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;"
+    "color:#1f2328}.banner{background:#b42318;color:#fff;padding:.6rem 1rem;border-radius:6px}"
+    ".people{list-style:none;padding:0}.people li{margin:.5rem 0}"
+    "button{font:inherit;padding:.35rem .8rem;cursor:pointer}small{color:#57606a}"
+)
 
 
 def _with_query(url: str, **params: str | None) -> str:

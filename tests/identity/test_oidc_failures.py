@@ -195,3 +195,9 @@ def test_claims_without_a_username_are_refused(settings, db, portal, jit_on):
         assert_refused(sign_in(portal, "nameless"), status=400, reason="no username")
     finally:
         provider.stop()
+
+
+def test_callback_without_code_or_state_is_refused(oidc_settings, portal, jit_on):
+    start_sign_in(portal)  # a sign-in is in progress in this browser
+
+    assert_refused(portal.get("/oidc/callback/"), status=400, reason="without code or state")
