@@ -88,7 +88,12 @@ def daily_chart(days: Sequence[DayCount]) -> Chart:
                     title=f"{label}: {day.provisioned} auto-provisioned",
                 )
             )
-    y_ticks = tuple(Tick(position=y_of(top * i // 4), label=f"{top * i // 4:,}") for i in range(5))
+    # Quarters when they are whole numbers, else halves, else just 0 and the top.
+    parts = next(n for n in (4, 2, 1) if top % n == 0)
+    y_ticks = tuple(
+        Tick(position=y_of(top * i // parts), label=f"{top * i // parts:,}")
+        for i in range(parts + 1)
+    )
     x_ticks = tuple(
         Tick(position=round(LEFT + slot * i + slot / 2, 1), label=days[i].day.strftime("%d %b"))
         for i in range(0, len(days), 7)

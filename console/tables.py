@@ -30,7 +30,7 @@ class PropertyTable(ConsoleTable):
         verbose_name="Name",
         linkify=lambda record: reverse("console:property_edit", args=[record.key]),
     )
-    value = tables.Column(verbose_name="Value")
+    value = tables.Column(verbose_name="Value", attrs={"td": {"class": "wrap"}})
     updated_at = tables.DateTimeColumn(verbose_name="Changed", format="Y-m-d H:i")
     delete = tables.Column(
         empty_values=(), orderable=False, verbose_name="",
@@ -89,7 +89,7 @@ class UserTable(ConsoleTable):
 class RoleTable(ConsoleTable):
     name = tables.Column(linkify=lambda record: reverse("console:role_edit", args=[record.pk]))
     display_name = tables.Column(verbose_name="Display name")
-    description = tables.Column()
+    description = tables.Column(attrs={"td": {"class": "wrap"}})
     members = tables.Column(
         verbose_name="Members",
         linkify=lambda record: f"{reverse('console:user_list')}?role={record.pk}",

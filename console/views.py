@@ -175,12 +175,13 @@ class PropertyListView(StaffRequiredMixin, ListPageMixin, SingleTableMixin, Filt
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # Two forms on one page: distinct ids keep each label tied to its own field.
         context["auto_form"] = PropertyForm(
-            key=AUTO_PROVISION_USERS,
+            key=AUTO_PROVISION_USERS, auto_id="auto_%s",
             initial={"value": get_value(AUTO_PROVISION_USERS) == "true"},
         )
         context["roles_form"] = PropertyForm(
-            key=ROLES_FOR_AUTO_PROVISIONED_USERS,
+            key=ROLES_FOR_AUTO_PROVISIONED_USERS, auto_id="roles_%s",
             initial={"value": get_value(ROLES_FOR_AUTO_PROVISIONED_USERS)},
         )
         context["known"] = [
