@@ -5,7 +5,7 @@ from tests.factories import StaffUserFactory, UserFactory
 
 @pytest.fixture
 def admin_user(db):
-    return StaffUserFactory(username="admin", domain="contoso.com")
+    return StaffUserFactory(username="admin", domain="contoso.com", full_name="Ada Admin")
 
 
 @pytest.fixture
