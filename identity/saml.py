@@ -120,6 +120,9 @@ def build_sp_config(saml_config: dict, *, trust_development_idps: bool) -> Share
     for name in ("key_file", "cert_file"):
         if str(saml_config.get(name, "")).startswith(("http://", "https://")):
             raise ValueError(f"SAML {name} must be a local file path, not a URL")
+    if saml_config.get("generate_cert_info"):
+        # pysaml2 then rewrites certificates inside the shared security context per request.
+        raise ValueError("SAML generate_cert_info cannot be used with a shared configuration")
     config = SharedSPConfig()
     config.load(copy.deepcopy(saml_config))
     if not trust_development_idps:

@@ -234,3 +234,17 @@ def test_oversized_response_is_refused_before_parsing(client, saml_request, sett
 
 def test_post_without_saml_response_is_refused(client, saml_idp, jit_on):
     assert_refused(client.post("/saml2/acs/", {}), client, "no SAMLResponse", status=400)
+
+
+def test_an_error_status_from_the_idp_is_refused_with_the_status(
+    client, saml_idp, saml_request, jit_on
+):
+    from saml2.samlp import STATUS_AUTHN_FAILED
+
+    xml = saml_idp.idp.server.create_error_response(
+        saml_request.request_id,
+        saml_request.destination,
+        (STATUS_AUTHN_FAILED, "wrong password"),
+        sign=True,
+    )
+    assert_refused(post(client, encode(str(xml))), client, "the IdP refused the sign-in")
