@@ -297,7 +297,8 @@ class UserListView(StaffRequiredMixin, ListPageMixin, SingleTableMixin, FilterVi
     filterset_class = UserFilterSet
     table_class = UserTable
     template_name = "console/object_list.html"
-    table_pagination = {"per_page": PAGE_SIZE}
+    # Counting a search repeats its scan of every user; the total is on the home page.
+    table_pagination = {"per_page": PAGE_SIZE, "paginator_class": LazyPaginator}
     title = "Users"
     extra_context = {"section": "users"}
 
