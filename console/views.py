@@ -63,6 +63,8 @@ from console.tables import (
     RoleTable,
     UserTable,
 )
+from identity import oidc as oidc_signin
+from identity import saml as saml_signin
 from identity.claims import ClaimsError, identity_from_oidc, identity_from_saml
 from identity.models import Protocol, Role, User
 from identity.presets import GENERIC_OIDC, GENERIC_SAML, oidc_preset, saml_preset
@@ -100,21 +102,31 @@ class ListPageMixin:
 # --- sign-in -------------------------------------------------------------------
 
 
-def _sso_links(next_url: str) -> list[tuple[str, str]]:
-    """Return (label, url) for each single sign-on route that is configured.
+def _reverse_or_none(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
 
-    A protocol whose URLs are not installed (not configured) shows no link.
+
+def _sso_links(next_url: str) -> list[tuple[str, str]]:
+    """Return (label, url) of each way to sign in through an IdP, coming back to `next_url`.
+
+    A protocol shows links only when its URLs are installed and an IdP is configured
+    for it: a link to a protocol that is off would end on an error page.
     """
     links = []
-    for label, name in (
-        ("Sign in with SAML", "saml2_login"),
-        ("Sign in with OpenID Connect", "oidc_authentication_init"),
-    ):
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        links.append((label, f"{url}?{urlencode({'next': next_url})}"))
+    saml_login = _reverse_or_none("saml2_login")
+    if saml_login:
+        for entity_id, name in saml_signin.configured_idps():
+            query = urlencode({"idp": entity_id, "next": next_url})
+            links.append((f"Sign in with {name}", f"{saml_login}?{query}"))
+    oidc_login = _reverse_or_none("oidc_authentication_init")
+    provider = oidc_signin.configured_provider() if oidc_login else None
+    if provider:
+        links.append(
+            (f"Sign in with {provider[1]}", f"{oidc_login}?{urlencode({'next': next_url})}")
+        )
     return links
 
 

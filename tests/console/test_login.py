@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from audit.models import AuthEvent, SubEventType
 from identity.models import User
+from tests.saml_idp import TestIdP, generate_key_pair, sp_saml_config
 
 pytestmark = pytest.mark.django_db
 
@@ -69,24 +70,65 @@ def test_an_outside_next_is_ignored(client, break_glass):
     assert response["Location"] == reverse("console:home")
 
 
+OIDC_DISCOVERY = "https://login.example/.well-known/openid-configuration"
+
+
+@pytest.fixture
+def oidc_configured(settings):
+    settings.OIDC_OP_DISCOVERY_URL = OIDC_DISCOVERY
+    settings.OIDC_PROVIDER_NAME = "Contoso ID"
+
+
+@pytest.fixture
+def saml_configured(settings, tmp_path):
+    """One trusted SAML IdP, configured the way the SAML tests do it."""
+    idp = TestIdP(
+        tmp_path, entity_id="https://idp.contoso.test/",
+        key_pair=generate_key_pair(tmp_path, common_name="contoso test", stem="contoso"),
+        display_name="Contoso",
+    )
+    settings.SAML_CONFIG = sp_saml_config(
+        settings.SAML_CONFIG, idps=[idp],
+        sp_key_pair=generate_key_pair(tmp_path, common_name="sp test", stem="sp"),
+    )
+
+
+@pytest.mark.urls("tests.console.sso_urls")
+def test_sso_that_is_installed_but_not_configured_shows_no_link(client):
+    response = client.get(LOGIN)
+
+    assert "Sign in with" not in response.text
+
+
 @pytest.mark.urls("tests.console.no_sso_urls")
-def test_without_sso_installed_the_page_shows_no_sso_links(client):
+def test_sso_that_is_configured_but_not_installed_shows_no_link(client, oidc_configured):
     response = client.get(LOGIN)
 
-    assert "Sign in with SAML" not in response.text
-    assert "Sign in with OpenID Connect" not in response.text
+    assert "Sign in with" not in response.text
 
 
 @pytest.mark.urls("tests.console.sso_urls")
-def test_with_sso_installed_the_page_links_to_it_back_to_the_console(client):
+def test_configured_sso_links_lead_back_to_the_console(client, oidc_configured, saml_configured):
     response = client.get(LOGIN)
 
-    assert 'href="/saml2/login/?next=%2Fconsole%2F"' in response.text
-    assert 'href="/oidc/authenticate/?next=%2Fconsole%2F"' in response.text
+    assert response.context["sso_links"] == [
+        ("Sign in with Contoso",
+         "/saml2/login/?idp=https%3A%2F%2Fidp.contoso.test%2F&next=%2Fconsole%2F"),
+        ("Sign in with Contoso ID", "/oidc/authenticate/?next=%2Fconsole%2F"),
+    ]
 
 
 @pytest.mark.urls("tests.console.sso_urls")
-def test_sso_links_keep_the_page_asked_for(client):
+def test_sso_links_keep_the_page_asked_for(client, oidc_configured):
     response = client.get(f"{LOGIN}?next=/console/users/")
 
-    assert 'href="/saml2/login/?next=%2Fconsole%2Fusers%2F"' in response.text
+    assert 'href="/oidc/authenticate/?next=%2Fconsole%2Fusers%2F"' in response.text
+
+
+@pytest.mark.urls("tests.console.sso_urls")
+def test_sso_links_never_carry_an_outside_next(client, oidc_configured):
+    response = client.get(f"{LOGIN}?next=https://evil.example/")
+
+    assert response.context["sso_links"] == [
+        ("Sign in with Contoso ID", "/oidc/authenticate/?next=%2Fconsole%2F")
+    ]
