@@ -303,3 +303,14 @@ MIDDLEWARE.insert(
 )
 # Without collectstatic (development, tests) serve straight from the source folders.
 WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
+
+# --- SAML signature verification ---
+# "inprocess" (default): libxmlsec1 in this process, with the rules pysaml2 asks of
+# `xmlsec1 --verify` (identity/xmlsig.py, docs/saml-signatures.md). "xmlsec1": run the
+# command per signature, pysaml2's own way (a fallback; ~25 ms per signature).
+SAML_SIGNATURE_VERIFIER = env.str("SAML_SIGNATURE_VERIFIER", default="inprocess")
+if SAML_SIGNATURE_VERIFIER not in ("inprocess", "xmlsec1"):
+    raise ImproperlyConfigured(
+        "SAML_SIGNATURE_VERIFIER must be 'inprocess' or 'xmlsec1', "
+        f"got {SAML_SIGNATURE_VERIFIER!r}."
+    )

@@ -71,6 +71,7 @@ from identity.claims import SAML2, ClaimsError, identity_from_saml
 from identity.models import ConsumedAssertion
 from identity.presets import Preset, saml_preset
 from identity.refusals import outcome_of, refusal_response, remember_outcome, response_for_outcome
+from identity.xmlsig import InProcessCryptoBackend
 from provisioning.services import provision_user, refuse_invalid_response
 
 logger = logging.getLogger(__name__)
@@ -108,10 +109,15 @@ class XmlSec1Backend(CryptoBackendXmlSec1):
         return self._version
 
 
-def build_sp_config(saml_config: dict, *, trust_development_idps: bool) -> SharedSPConfig:
+def build_sp_config(
+    saml_config: dict, *, trust_development_idps: bool, signature_verifier: str = "inprocess"
+) -> SharedSPConfig:
     """Build the pysaml2 SP configuration and its security context from `saml_config`.
 
-    This is the one place they are built: the crypto backend is chosen here.
+    This is the one place they are built: the crypto backend is chosen here. By default
+    signatures are verified in-process (identity/xmlsig.py, SAML_SIGNATURE_VERIFIER);
+    "xmlsec1" runs the xmlsec1 command per signature instead. Signing and decryption
+    run the command either way.
     Development IdPs (see devidp/) are dropped from the trusted metadata unless
     `trust_development_idps`. Keys and certificates must be local paths (pysaml2
     rewrites URLs in place, which a shared configuration must not allow).
@@ -128,7 +134,8 @@ def build_sp_config(saml_config: dict, *, trust_development_idps: bool) -> Share
     if not trust_development_idps:
         _drop_development_idps(config)
     security = pysaml2_security_context(config)
-    security.crypto = XmlSec1Backend(security.crypto.xmlsec, delete_tmpfiles=config.delete_tmpfiles)
+    backend = InProcessCryptoBackend if signature_verifier == "inprocess" else XmlSec1Backend
+    security.crypto = backend(security.crypto.xmlsec, delete_tmpfiles=config.delete_tmpfiles)
     config.shared_security_context = security
     return config
 
@@ -189,7 +196,11 @@ def _settings_changed(*, setting: str, **kwargs) -> None:
 
 
 def _build_from_settings() -> SharedSPConfig:
-    return build_sp_config(settings.SAML_CONFIG, trust_development_idps=settings.DEBUG)
+    return build_sp_config(
+        settings.SAML_CONFIG,
+        trust_development_idps=settings.DEBUG,
+        signature_verifier=settings.SAML_SIGNATURE_VERIFIER,
+    )
 
 
 def saml_enabled() -> bool:

@@ -1,43 +1,40 @@
 """Real signed SAML responses, and the hostile corpus derived from them.
 
-pysaml2 acts as the IdP (`saml2.server.Server`) with a key pair made here, so every
+pysaml2 acts as the IdP (tests/saml_idp.py's `TestIdP`, real key pairs), so every
 "valid" response is signed by real code; every attack is derived from one of them by
 moving, copying or editing nodes, never by writing "signed" XML by hand.
 
-`Federation` holds one IdP (plus an impostor with another key under the same entity
-ID) and builds a pysaml2 SP client for each of the three SP configurations. `CORPUS`
-lists the cases with the outcome every verifier must give in every configuration.
+`Federation` holds one IdP plus an impostor (same entity ID, another key) and answers
+one SP: by default a bare pysaml2 SP (`sp_client`, for the three SP configurations), or
+the portal itself (`for_sp`). `CORPUS` lists the cases with the verdict every verifier
+must give in every SP configuration.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import datetime
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import xmlsec
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from lxml import etree
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST
 from saml2.client import Saml2Client
-from saml2.config import IdPConfig, SPConfig
+from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
-from saml2.server import Server
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
+
+from tests.saml_idp import KeyPair, Subject, TestIdP, generate_key_pair
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"samlp": SAMLP, "saml": SAML, "ds": DS}
 
-IDP_ENTITY_ID = "https://idp.example.test/metadata"
+IDP_ENTITY_ID = "https://idp.example.test/"
 SP_ENTITY_ID = "https://sp.example.test/saml2/metadata/"
 SP_ACS_URL = "https://sp.example.test/saml2/acs/"
 
@@ -50,69 +47,13 @@ SP_PROFILES = {
 
 VICTIM = "alice@example.test"
 ATTACKER = "mallory@example.test"
-AUTHN = {
-    "class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
-    "authn_auth": "https://idp.example.test/",
-}
 
 
-def make_key_pair(common_name: str) -> tuple[bytes, bytes]:
-    """Return (private key PEM, self-signed certificate PEM) for `common_name`."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _write_pair(folder: Path, stem: str) -> tuple[str, str]:
-    key_pem, cert_pem = make_key_pair(stem)
-    key_file, cert_file = folder / f"{stem}.key", folder / f"{stem}.crt"
-    key_file.write_bytes(key_pem)
-    cert_file.write_bytes(cert_pem)
-    return str(key_file), str(cert_file)
-
-
-def _idp_settings(key_file: str, cert_file: str, sp_metadata: str) -> dict:
-    return {
-        "entityid": IDP_ENTITY_ID,
-        "key_file": key_file,
-        "cert_file": cert_file,
-        "service": {
-            "idp": {
-                "endpoints": {
-                    "single_sign_on_service": [
-                        ("https://idp.example.test/sso/redirect", BINDING_HTTP_REDIRECT),
-                        ("https://idp.example.test/sso/post", BINDING_HTTP_POST),
-                    ],
-                },
-                "policy": {"default": {"lifetime": {"minutes": 15}, "name_form": None}},
-                "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
-            },
-        },
-        "metadata": {"local": [sp_metadata]} if sp_metadata else {},
-    }
-
-
-def _sp_settings(key_file: str, cert_file: str, idp_metadata: str, profile: dict) -> dict:
+def _sp_settings(sp: KeyPair, idp_metadata: str, profile: dict) -> dict:
     return {
         "entityid": SP_ENTITY_ID,
-        "key_file": key_file,
-        "cert_file": cert_file,
+        "key_file": str(sp.key_file),
+        "cert_file": str(sp.cert_file),
         "allow_unknown_attributes": True,
         "service": {
             "sp": {
@@ -128,63 +69,98 @@ def _sp_settings(key_file: str, cert_file: str, idp_metadata: str, profile: dict
 
 @dataclass
 class Federation:
-    """One IdP, an impostor IdP with another key, and SP configurations trusting the IdP."""
+    """One IdP, an impostor IdP with another key, answering one SP.
+
+    `in_response_to` is the AuthnRequest ID the next responses answer.
+    """
 
     folder: Path
+    sp_entity_id: str = SP_ENTITY_ID
+    acs_url: str = SP_ACS_URL
+    in_response_to: str = "id-request-1"
+    keys: dict[str, KeyPair] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.sp_key, self.sp_cert = _write_pair(self.folder, "sp")
-        self.idp_key, self.idp_cert = _write_pair(self.folder, "idp")
-        self.other_key, self.other_cert = _write_pair(self.folder, "impostor")
-
-        sp_meta = self.folder / "sp.xml"
-        sp_conf = SPConfig().load(
-            _sp_settings(self.sp_key, self.sp_cert, "", SP_PROFILES["response_and_assertion"])
-        )
-        sp_meta.write_text(str(entity_descriptor(sp_conf)))
-        self.idp_metadata = self.folder / "idp.xml"
-        idp_conf = IdPConfig().load(_idp_settings(self.idp_key, self.idp_cert, str(sp_meta)))
-        self.idp_metadata.write_text(str(entity_descriptor(idp_conf)))
-
-        self.idp = Server(config=idp_conf)
+        for name in ("sp", "idp", "impostor"):
+            if name not in self.keys:
+                self.keys[name] = generate_key_pair(self.folder, common_name=name, stem=name)
+        self.idp = TestIdP(self.folder, entity_id=IDP_ENTITY_ID, key_pair=self.keys["idp"])
         # Same entity ID, another key: what an attacker with their own key pair can sign.
-        self.impostor = Server(
-            config=IdPConfig().load(_idp_settings(self.other_key, self.other_cert, str(sp_meta)))
+        impostor_folder = self.folder / "impostor"
+        impostor_folder.mkdir(exist_ok=True)
+        self.impostor = TestIdP(
+            impostor_folder, entity_id=IDP_ENTITY_ID, key_pair=self.keys["impostor"]
         )
+        if self.sp_entity_id == SP_ENTITY_ID:
+            sp_conf = SPConfig().load(
+                _sp_settings(self.keys["sp"], "", SP_PROFILES["response_and_assertion"])
+            )
+            self.trust_sp(str(entity_descriptor(sp_conf)))
+
+    @classmethod
+    def for_sp(cls, folder: Path, *, keys: dict[str, KeyPair], sp_metadata: str) -> Federation:
+        """Return a federation answering the SP described by `sp_metadata` (the portal)."""
+        root = etree.fromstring(sp_metadata.encode())
+        acs = root.find(".//{urn:oasis:names:tc:SAML:2.0:metadata}AssertionConsumerService")
+        federation = cls(
+            folder, sp_entity_id=root.get("entityID"), acs_url=acs.get("Location"), keys=keys
+        )
+        federation.trust_sp(sp_metadata)
+        return federation
+
+    def trust_sp(self, sp_metadata: str) -> None:
+        self.idp.trust_sp(sp_metadata)
+        self.impostor.trust_sp(sp_metadata)
+
+    @property
+    def idp_key(self) -> str:
+        return str(self.keys["idp"].key_file)
+
+    @property
+    def idp_cert(self) -> str:
+        return str(self.keys["idp"].cert_file)
+
+    @property
+    def other_cert(self) -> str:
+        return str(self.keys["impostor"].cert_file)
 
     @property
     def idp_cert_pem(self) -> bytes:
-        return Path(self.idp_cert).read_bytes()
+        return self.keys["idp"].cert_file.read_bytes()
 
-    def sp_client(self, profile: str) -> Saml2Client:
+    @property
+    def idp_metadata(self) -> Path:
+        return self.idp.metadata_file
+
+    def sp_client(self, profile: str, *, idp_metadata: Path | None = None) -> Saml2Client:
         """Return a pysaml2 SP client trusting the IdP's metadata, for one SP profile."""
-        conf = SPConfig().load(
-            _sp_settings(self.sp_key, self.sp_cert, str(self.idp_metadata), SP_PROFILES[profile])
-        )
+        metadata = str(idp_metadata or self.idp_metadata)
+        conf = SPConfig().load(_sp_settings(self.keys["sp"], metadata, SP_PROFILES[profile]))
         return Saml2Client(config=conf)
 
     def signed_response(
         self,
         *,
         name_id: str = VICTIM,
-        in_response_to: str = "id-request-1",
         sign_response: bool = True,
         sign_assertion: bool = True,
         impostor: bool = False,
     ) -> bytes:
         """Return the XML of a real response for `name_id`, signed as asked."""
-        server = self.impostor if impostor else self.idp
-        response = server.create_authn_response(
-            identity={"mail": [name_id], "displayName": ["Alice Example"]},
-            in_response_to=in_response_to,
-            destination=SP_ACS_URL,
-            sp_entity_id=SP_ENTITY_ID,
-            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=name_id),
-            authn=AUTHN,
+        idp = self.impostor if impostor else self.idp
+        subject = Subject(
+            name_id=name_id,
+            name_id_format=NAMEID_FORMAT_EMAILADDRESS,
+            attributes={"mail": [name_id], "displayName": ["Alice Example"]},
+        )
+        return idp.response_xml(
+            subject,
+            sp_entity_id=self.sp_entity_id,
+            acs_url=self.acs_url,
+            in_response_to=self.in_response_to,
             sign_response=sign_response,
             sign_assertion=sign_assertion,
-        )
-        return str(response).encode()
+        ).encode()
 
 
 def parse(xml: bytes) -> etree._Element:

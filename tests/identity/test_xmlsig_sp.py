@@ -118,11 +118,9 @@ def test_a_second_metadata_certificate_is_tried_after_the_first_fails(
     metadata.write_bytes(
         _metadata_with_certs_first(federation, [federation.other_cert, federation.idp_cert])
     )
-    original, federation.idp_metadata = federation.idp_metadata, metadata
-    try:
-        client = client_for(federation, "response_and_assertion", verifier)
-    finally:
-        federation.idp_metadata = original
+    client = federation.sp_client("response_and_assertion", idp_metadata=metadata)
+    if verifier == "inprocess":
+        use_in_process_verifier(client)
     assert len(client.metadata.certs(corpus.IDP_ENTITY_ID, "any", "signing")) == 2
     assert sign_in(client, documents["valid"]) == corpus.VICTIM
 
