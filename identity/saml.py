@@ -191,7 +191,7 @@ def reload_config() -> None:
 @receiver(setting_changed)
 def _settings_changed(*, setting: str, **kwargs) -> None:
     # What the built configuration depends on (tests and benchmarks change them).
-    if setting in ("SAML_CONFIG", "DEBUG"):
+    if setting in ("SAML_CONFIG", "DEBUG", "SAML_SIGNATURE_VERIFIER"):
         reload_config()
 
 
