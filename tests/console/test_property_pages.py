@@ -145,3 +145,18 @@ def test_deleting_a_known_property_reverts_it_to_its_default(staff_client):
     staff_client.post(reverse("console:property_delete", args=["AutoProvisionUsers"]))
 
     assert jit_settings().auto_provision is False
+
+
+def test_the_command_line_warns_about_unknown_roles_like_the_console():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    RoleFactory(name="Approver")
+    out, err = StringIO(), StringIO()
+
+    call_command("properties", "set", "RolesForAutoProvisionedUsers", "Approver,Ghost",
+                 stdout=out, stderr=err)
+
+    assert out.getvalue().strip() == "RolesForAutoProvisionedUsers=Approver,Ghost"
+    assert "no role is named Ghost" in err.getvalue()

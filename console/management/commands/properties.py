@@ -7,7 +7,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from console.models import CustomProperty
-from console.properties import KNOWN_PROPERTIES, canonical_key, get_raw, get_value
+from console.properties import (
+    KNOWN_PROPERTIES,
+    ROLES_FOR_AUTO_PROVISIONED_USERS,
+    canonical_key,
+    get_raw,
+    get_value,
+)
+from console.selectors import unknown_role_names
 from console.services import delete_property, set_property
 
 
@@ -51,6 +58,14 @@ class Command(BaseCommand):
     def handle_set(self, *, key: str, value: str, **options):
         prop = set_property(key=key, value=value, actor_name="manage.py properties")
         self.stdout.write(f"{prop.key}={prop.value}")
+        if prop.key == ROLES_FOR_AUTO_PROVISIONED_USERS:
+            missing = unknown_role_names(prop.value)
+            if missing:
+                # The same warning as the console: saved, but only existing roles are granted.
+                self.stderr.write(
+                    f"Warning: no role is named {', '.join(missing)}; these are skipped "
+                    "until you create them."
+                )
 
     def handle_delete(self, *, key: str, **options):
         if not delete_property(key=key, actor_name="manage.py properties"):
