@@ -38,8 +38,12 @@ def ensure_database() -> None:
     if db["ENGINE"] != "django.db.backends.postgresql":
         raise SystemExit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
     with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
-        password=db["PASSWORD"] or None, dbname="postgres", autocommit=True,
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     ) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
         if exists.fetchone() is None:
@@ -198,9 +202,11 @@ def main() -> None:
     pages = [
         ("auth log, first page", "/console/auth-log/"),
         ("auth log, refused sign-ins", "/console/auth-log/?event_type=failed_login"),
-        ("auth log, domain + sub-event + dates",
-         "/console/auth-log/?domain=FABRIKAM.com&sub_event=user_not_found"
-         "&since=2025-01-01&to=2030-01-01"),
+        (
+            "auth log, domain + sub-event + dates",
+            "/console/auth-log/?domain=FABRIKAM.com&sub_event=user_not_found"
+            "&since=2025-01-01&to=2030-01-01",
+        ),
         ("auth log, one user", "/console/auth-log/?user=user4242%40northwind.example"),
         ("auth log, page 1 000", "/console/auth-log/?page=1000"),
         ("auth log, CSV of one user", "/console/auth-log/?user=user4242&format=csv"),
@@ -208,8 +214,10 @@ def main() -> None:
          "/console/auth-log/?since=2026-06-01&to=2026-06-01&format=csv"),
         ("users, first page", "/console/users/"),
         ("users, search", "/console/users/?q=user4242"),
-        ("users, domain + active + role",
-         "/console/users/?domain=contoso.com&is_active=true&role=3"),
+        (
+            "users, domain + active + role",
+            "/console/users/?domain=contoso.com&is_active=true&role=3",
+        ),
         ("users, sorted by email, page 100", "/console/users/?sort=email&page=100"),
         ("user page", f"/console/users/{some_user}/"),
         ("console home", "/console/"),

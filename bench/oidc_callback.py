@@ -35,8 +35,11 @@ def people(count: int) -> tuple[Person, ...]:
     for n in range(count):
         sample = SAMPLE_PEOPLE[n % len(SAMPLE_PEOPLE)]
         claims = {
-            name: (value.replace("@", f"{n}@", 1).replace("\\", f"\\{n}", 1)
-                   if name in ("upn", "preferred_username", "unique_name", "email") else value)
+            name: (
+                value.replace("@", f"{n}@", 1).replace("\\", f"\\{n}", 1)
+                if name in ("upn", "preferred_username", "unique_name", "email")
+                else value
+            )
             for name, value in sample.claims.items()
         }
         made.append(Person(key=f"p{n}", style=sample.style, note="", claims=claims))

@@ -80,8 +80,10 @@ def main() -> None:
             names = ",".join(role.name for role in roles[:count])
             set_property(key="RolesForAutoProvisionedUsers", value=names)
             rows.append(
-                (f"first sign-in, {count} default roles",
-                 queries_for(identity(f"q{count}"), Decision.CREATE))
+                (
+                    f"first sign-in, {count} default roles",
+                    queries_for(identity(f"q{count}"), Decision.CREATE),
+                )
             )
         rows.append(("returning sign-in", queries_for(identity("q0"), Decision.SIGN_IN)))
         for label, queries in rows:
