@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -168,6 +169,12 @@ class HomeView(StaffRequiredMixin, TemplateView):
         context["chart"] = daily_chart(days)
         context["days"] = days
         context["jit"] = get_value(AUTO_PROVISION_USERS) == "true"
+        # The log filters by whole days: "since yesterday" covers the last 24 hours.
+        since = timezone.localdate() - timedelta(days=1)
+        context["refused_url"] = (
+            f"{reverse('console:authevent_list')}?"
+            f"{urlencode({'event_type': EventType.FAILED_LOGIN, 'since': since.isoformat()})}"
+        )
         return context
 
 

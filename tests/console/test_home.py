@@ -90,3 +90,12 @@ def test_the_home_page_shows_the_figures_and_an_inline_svg_chart(staff_client):
     assert "<polyline" in response.text
     assert "auto-provisioned, last 7 days" in response.text
     assert "<script" not in response.text
+
+
+def test_the_refused_count_links_to_the_refused_sign_ins_since_yesterday(staff_client):
+    response = staff_client.get(reverse("console:home"))
+
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    assert response.context["refused_url"] == (
+        f"{reverse('console:authevent_list')}?event_type=failed_login&since={yesterday}"
+    )
