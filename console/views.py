@@ -216,7 +216,7 @@ class PropertyFormMixin:
     template_name = "console/form.html"
     form_class = PropertyForm
     success_url = reverse_lazy("console:property_list")
-    extra_context = {"section": "properties"}
+    extra_context = {"section": "properties", "cancel_url": reverse_lazy("console:property_list")}
 
     def form_valid(self, form):
         key, value = form.cleaned_data["key"], form.cleaned_data["value"]
@@ -238,7 +238,9 @@ class PropertyFormMixin:
 
 
 class PropertyCreateView(StaffRequiredMixin, PropertyFormMixin, FormView):
-    extra_context = {"section": "properties", "title": "Add a property"}
+    extra_context = {
+        **PropertyFormMixin.extra_context, "title": "Add a property",
+    }
 
     def form_valid(self, form):
         if get_raw(form.cleaned_data["key"]) is not None:
