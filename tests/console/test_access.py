@@ -87,3 +87,14 @@ def test_a_post_without_csrf_token_is_refused(admin_user, db):
     response = client.post(url, {"value": "on"})
     assert response.status_code == 403
     assert not ChangeLogEntry.objects.exists()
+
+
+def test_anonymous_posts_change_nothing(client, url_args):
+    changes = ChangeLogEntry.objects.count()
+    for name, url in console_urls_with_args(url_args):
+        if name in PUBLIC:
+            continue
+        response = client.post(url, {"value": "true", "name": "Intruder"})
+        assert response.status_code in (302, 405), name
+    assert ChangeLogEntry.objects.count() == changes
+    assert get_raw("AutoProvisionUsers") == "false"

@@ -210,3 +210,14 @@ def test_exporting_100000_events_streams_in_flat_memory(staff_client):
     # Holding 100 000 rows takes well over 100 MB in this process; streamed in chunks
     # of 2 000 they take a few. The bound is far from both.
     assert peak - before < 24 * 1024 * 1024, f"grew {(peak - before) / 1e6:.1f} MB"
+
+
+def test_the_export_button_carries_the_current_filters(staff_client, events):
+    response = staff_client.get(LIST, {"domain": "contoso.com", "page": "1"})
+    assert response.context["csv_url"] == "?domain=contoso.com&format=csv"  # every page
+
+
+def test_an_export_with_invalid_filters_is_refused_not_emptied(staff_client, events):
+    response = staff_client.get(LIST, {"since": "yesterday-ish", "format": "csv"})
+    assert response.status_code == 400
+    assert b"since" in response.content
