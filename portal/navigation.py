@@ -8,16 +8,15 @@ on this site.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from identity.oidc import configured_provider
+from identity.saml import configured_idps
 
 HOME = "/"
 
@@ -66,14 +65,6 @@ def safe_next(request: HttpRequest, candidate: str | None) -> str:
     return candidate
 
 
-def _module(name: str):
-    # The protocol modules are optional: a deployment may configure only one protocol.
-    # find_spec (not a try/except ImportError) so a broken module still fails loudly.
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
 def _url(name: str, fallback: str) -> str:
     try:
         return reverse(name)
@@ -82,43 +73,16 @@ def _url(name: str, fallback: str) -> str:
 
 
 def _saml_options() -> list[SignInOption]:
-    saml = _module("identity.saml")
-    if saml is None or not hasattr(saml, "configured_idps"):
-        return []
     login = _url("saml2_login", "/saml2/login/")
     return [
         SignInOption(label=label, protocol="saml2", url=f"{login}?{urlencode({'idp': entity_id})}")
-        for entity_id, label in _entity_labels(saml.configured_idps())
+        for entity_id, label in configured_idps()
     ]
 
 
-def _entity_labels(idps: Any) -> Iterable[tuple[str, str]]:
-    """Yield (entity ID, display name) from what `identity.saml.configured_idps()` returns."""
-    if isinstance(idps, Mapping):
-        idps = idps.items()
-    for idp in idps or ():
-        if isinstance(idp, tuple):
-            entity_id, label = idp[0], idp[1] if len(idp) > 1 else idp[0]
-        else:
-            entity_id = getattr(idp, "entity_id", None) or str(idp)
-            label = getattr(idp, "display_name", None) or getattr(idp, "name", None)
-        if isinstance(label, Mapping):  # pysaml2 style: {"display_name": ..., ...}
-            label = label.get("display_name") or label.get("name")
-        yield str(entity_id), str(label or entity_id)
-
-
 def _oidc_options() -> list[SignInOption]:
-    oidc = _module("identity.oidc")
-    if oidc is None or not hasattr(oidc, "configured_provider"):
+    provider = configured_provider()
+    if provider is None:
         return []
-    provider = oidc.configured_provider()
-    if not provider:
-        return []
-    if isinstance(provider, tuple):  # (issuer, display name)
-        label = provider[-1]
-    elif isinstance(provider, Mapping):
-        label = provider.get("display_name") or provider.get("name")
-    else:
-        label = getattr(provider, "display_name", None) or getattr(provider, "name", None)
     url = _url("oidc_authentication_init", "/oidc/authenticate/")
-    return [SignInOption(label=str(label or "OpenID Connect"), protocol="oidc", url=url)]
+    return [SignInOption(label=provider.display_name, protocol="oidc", url=url)]

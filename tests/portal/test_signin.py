@@ -157,3 +157,23 @@ def test_a_signed_in_visitor_of_the_chooser_lands_on_the_safe_next(client):
 
     assert client.get("/login/", {"next": "/work/3/"})["Location"] == "/work/3/"
     assert client.get("/login/", {"next": "https://evil.example/"})["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_home_goes_straight_to_the_oidc_provider_when_it_is_the_only_one(client, settings, oidc_on):
+    settings.SAML_CONFIG = {**settings.SAML_CONFIG, "metadata": {}}
+
+    response = client.get("/", {"next": "/work/3/"})
+
+    assert response["Location"] == "/oidc/authenticate/?next=%2Fwork%2F3%2F"
+
+
+@pytest.mark.django_db
+def test_chooser_lists_the_saml_idps_and_the_oidc_provider(client, saml_idps, oidc_on):
+    saml_idps()
+
+    assert client.get("/")["Location"] == "/login/"
+    page = client.get("/login/", {"next": "/work/3/"}).content.decode()
+    assert ">Contoso</a>" in page
+    assert '>Fabrikam (OpenID)</a>' in page
+    assert 'href="/oidc/authenticate/?next=%2Fwork%2F3%2F"' in page

@@ -10,9 +10,12 @@ newcomer to do.
 import copy
 
 import pytest
+from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
 from audit.models import AuthEvent, EventType, SubEventType
+from devidp.oidc import DevelopmentProvider
+from devidp.oidc import run_in_thread as run_oidc_provider
 from devidp.saml import generate_key_pair
 from devidp.saml import run_in_thread as run_saml_idp
 from identity.models import User
@@ -62,18 +65,34 @@ def portal(transactional_db, settings, tmp_path):
     config["encryption_keypairs"] = [{"key_file": str(sp.key_file), "cert_file": str(sp.cert_file)}]
     settings.SAML_CONFIG = config
 
+    oidc = DevelopmentProvider(client_id="workportal-test", client_secret="test-secret")
+    run_oidc_provider(oidc)
+    settings.OIDC_OP_DISCOVERY_URL = oidc.discovery_url
+    settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET = oidc.client_id, "test-secret"
+    settings.OIDC_PROVIDER_NAME = "Development OpenID Connect provider"
+
     seed_demo()
     ensure_console_admin(principal=ADMIN, password=PASSWORD)
     yield base
+    oidc.stop()
     stop_saml_idp()
     server.stop()
 
 
 def test_the_readme_walkthrough_in_a_browser(portal):
     with chromium() as browser:
-        walkthrough = run_walkthrough(
-            browser.new_page(), base_url=portal, admin=ADMIN, password=PASSWORD
-        )
+        page = browser.new_page()
+        walkthrough = run_walkthrough(page, base_url=portal, admin=ADMIN, password=PASSWORD)
+
+        # "Try more": with JIT on, a person from the OpenID Connect provider gets an account too.
+        page.goto(f"{portal}/")
+        page.get_by_role("link", name="Development OpenID Connect provider").click()
+        page.get_by_role("button", name="Sign in as Megan Bowen").click()
+        expect(page.get_by_test_id("auto-provisioned")).to_be_visible()
+        expect(page.get_by_test_id("roles")).to_contain_text("Employee")
+
+    megan = User.objects.get(auto_provisioned=True, provisioned_protocol="oidc")
+    assert megan.full_name == "Megan Bowen"
 
     nestor = User.objects.principal(NEW_HIRE_USERNAME, NEW_HIRE_DOMAIN).get()
     assert nestor.is_active and nestor.auto_provisioned

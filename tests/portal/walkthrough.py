@@ -66,7 +66,7 @@ def run_walkthrough(page: Page, *, base_url: str, admin: str, password: str) -> 
 
     # 2. The console admin switches AutoProvisionUsers on with a default role.
     console_sign_in(page, base_url=base_url, admin=admin, password=password)
-    page.goto(f"{base_url}/console/properties/")
+    page.get_by_role("navigation").get_by_role("link", name="Properties").click()
     auto = page.locator("form[action$='/AutoProvisionUsers/edit/']")
     auto.locator("input[type=checkbox]").check()
     auto.get_by_role("button", name="Save").click()
@@ -98,8 +98,12 @@ def run_walkthrough(page: Page, *, base_url: str, admin: str, password: str) -> 
 
     # 4. The authentication log tells the story.
     console_sign_in(page, base_url=base_url, admin=admin, password=password)
-    page.goto(f"{base_url}/console/auth-log/?user={NEW_HIRE_USERNAME}@{NEW_HIRE_DOMAIN}")
-    expect(page.locator("main")).to_contain_text("Auto-provisioned user")
+    page.get_by_role("navigation").get_by_role("link", name="Authentication log").click()
+    nestor = page.locator("main table tbody tr").filter(has_text=NEW_HIRE_USERNAME)
+    expect(nestor).to_have_count(3)
+    expect(nestor.nth(0)).to_contain_text("Logoff")
+    expect(nestor.nth(1)).to_contain_text("Auto-provisioned user")
+    expect(nestor.nth(2)).to_contain_text("User not found")
     export = page.request.get(
         f"{base_url}/console/auth-log/?format=csv&user={NEW_HIRE_USERNAME}@{NEW_HIRE_DOMAIN}"
     )
