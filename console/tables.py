@@ -13,6 +13,9 @@ from identity.models import Role, User
 
 
 class ConsoleTable(tables.Table):
+    # Columns whose cells may wrap (long free text); the others stay on one line.
+    wrap_columns: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
         template_name = "console/_table.html"
@@ -30,12 +33,13 @@ class PropertyTable(ConsoleTable):
         verbose_name="Name",
         linkify=lambda record: reverse("console:property_edit", args=[record.key]),
     )
-    value = tables.Column(verbose_name="Value", attrs={"td": {"class": "wrap"}})
+    value = tables.Column(verbose_name="Value")
     updated_at = tables.DateTimeColumn(verbose_name="Changed", format="Y-m-d H:i")
     delete = tables.Column(
         empty_values=(), orderable=False, verbose_name="",
         linkify=lambda record: reverse("console:property_delete", args=[record.key]),
     )
+    wrap_columns = ("value",)
 
     class Meta(ConsoleTable.Meta):
         model = CustomProperty
@@ -89,7 +93,7 @@ class UserTable(ConsoleTable):
 class RoleTable(ConsoleTable):
     name = tables.Column(linkify=lambda record: reverse("console:role_edit", args=[record.pk]))
     display_name = tables.Column(verbose_name="Display name")
-    description = tables.Column(attrs={"td": {"class": "wrap"}})
+    description = tables.Column()
     members = tables.Column(
         verbose_name="Members",
         linkify=lambda record: f"{reverse('console:user_list')}?role={record.pk}",
@@ -98,6 +102,8 @@ class RoleTable(ConsoleTable):
         empty_values=(), orderable=False, verbose_name="",
         linkify=lambda record: reverse("console:role_delete", args=[record.pk]),
     )
+
+    wrap_columns = ("description",)
 
     class Meta(ConsoleTable.Meta):
         model = Role
