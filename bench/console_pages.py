@@ -107,7 +107,9 @@ def seed(*, events: int, users: int) -> None:
             """,
             {"domains": DOMAINS, "users": users, "events": events},
         )
-        cursor.execute("ANALYZE")
+        # What autovacuum does on a live table: statistics, and the visibility map
+        # that lets PostgreSQL answer counts from an index alone.
+        cursor.execute("VACUUM ANALYZE")
     print(f"seeded {users:,} users and {events:,} events in {time.perf_counter() - started:.0f} s")
 
 

@@ -124,33 +124,39 @@ class DayCount:
 
 def daily_sign_ins(*, days: int = 30, now: datetime | None = None) -> list[DayCount]:
     """Return, for each of the last `days` days (today included), the successful sign-ins
-    and the accounts auto-provisioned that day. Days without events count zero.
+    and the accounts auto-provisioned that day. Days without any count zero.
 
     An auto-provisioned sign-in is a sign-in too, so it counts in both series.
     Days are in the server's time zone (TIME_ZONE).
     """
     now = timezone.localtime(now or timezone.now())
+    zone = timezone.get_current_timezone()
     first = now.date() - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    rows = (
+    # COUNT(*) over (event_type, created_at) only: PostgreSQL answers from the index
+    # alone, without visiting some 70 000 rows of a busy month.
+    sign_ins = dict(
         AuthEvent.objects.filter(event_type=EventType.LOGIN, created_at__gte=start)
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("day")
-        .annotate(
-            sign_ins=Count("id"),
-            provisioned=Count("id", filter=Q(sub_event=SubEventType.AUTO_PROVISIONED)),
-        )
+        .annotate(count=Count("*"))
         .order_by()
+        .values_list("day", "count")
     )
-    by_day = {row["day"]: row for row in rows}
+    # Accounts made by JIT are users flagged so, dated by when they joined.
+    provisioned = dict(
+        User.objects.filter(auto_provisioned=True, date_joined__gte=start)
+        .annotate(day=TruncDate("date_joined", tzinfo=zone))
+        .values("day")
+        .annotate(count=Count("*"))
+        .order_by()
+        .values_list("day", "count")
+    )
     result = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        row = by_day.get(day, {})
         result.append(
-            DayCount(
-                day=day, sign_ins=row.get("sign_ins", 0), provisioned=row.get("provisioned", 0)
-            )
+            DayCount(day=day, sign_ins=sign_ins.get(day, 0), provisioned=provisioned.get(day, 0))
         )
     return result
 

@@ -41,10 +41,15 @@ def test_the_counts_cover_users_recent_provisioning_and_refusals(admin_user):
 
 
 def test_daily_sign_ins_count_each_day_and_fill_empty_days_with_zero(db):
+    now = timezone.now()
     AuthEventFactory()
     AuthEventFactory(sub_event=SubEventType.AUTO_PROVISIONED)
+    UserFactory(auto_provisioned=True, date_joined=now)
     backdate(AuthEventFactory(), 3)
+    UserFactory(auto_provisioned=True, date_joined=now - timedelta(days=3))
+    UserFactory(auto_provisioned=False, date_joined=now - timedelta(days=3))  # made by hand
     backdate(AuthEventFactory(), 45)  # outside the window
+    UserFactory(auto_provisioned=True, date_joined=now - timedelta(days=45))
     AuthEventFactory(event_type=EventType.FAILED_LOGIN, sub_event=SubEventType.USER_NOT_FOUND)
 
     days = daily_sign_ins(days=30)
@@ -52,8 +57,9 @@ def test_daily_sign_ins_count_each_day_and_fill_empty_days_with_zero(db):
     assert len(days) == 30
     assert days[-1].day == timezone.localdate()
     assert (days[-1].sign_ins, days[-1].provisioned) == (2, 1)
-    assert (days[-4].sign_ins, days[-4].provisioned) == (1, 0)
+    assert (days[-4].sign_ins, days[-4].provisioned) == (1, 1)
     assert sum(d.sign_ins for d in days) == 3
+    assert sum(d.provisioned for d in days) == 2
 
 
 def test_the_chart_scales_to_a_round_top_and_draws_a_bar_only_where_accounts_were_made():
