@@ -37,7 +37,8 @@ if _public.scheme not in ("http", "https") or not _public.hostname:
     raise ImproperlyConfigured(f"PUBLIC_URL must be an absolute http(s) URL, got {PUBLIC_URL!r}.")
 
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"]
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[*LOOPBACK_HOSTS, _public.hostname])
+# Empty counts as unset, so docker-compose can pass the variable through when it is not given.
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[]) or [*LOOPBACK_HOSTS, _public.hostname]
 if DEBUG and any(host not in LOOPBACK_HOSTS and host != "testserver" for host in ALLOWED_HOSTS):
     raise ImproperlyConfigured(
         "DJANGO_DEBUG is on while DJANGO_ALLOWED_HOSTS names non-loopback hosts "

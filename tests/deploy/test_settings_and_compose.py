@@ -11,13 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+def start(env_overrides: dict[str, str], code: str = "") -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter, as a server start would."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(env_overrides)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
 
@@ -45,8 +45,17 @@ def test_docker_compose_file_is_valid():
     compose = shutil.which("docker-compose")
     if compose is None:
         pytest.skip("docker-compose is not installed (CI installs Debian's docker-compose)")
-    result = subprocess.run(
-        [compose, "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "DJANGO_SECRET_KEY": "compose-check"},
-    )
+    for profile in ([], ["--profile", "production"]):
+        result = subprocess.run(
+            [compose, *profile, "config", "-q"], cwd=ROOT, capture_output=True, text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, (profile, result.stderr)
+
+
+def test_empty_allowed_hosts_means_the_default():
+    result = start({"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50,
+                    "DJANGO_ALLOWED_HOSTS": "", "PUBLIC_URL": "https://portal.example.com"},
+                   code="from django.conf import settings; print(settings.ALLOWED_HOSTS)")
     assert result.returncode == 0, result.stderr
+    assert "portal.example.com" in result.stdout
