@@ -60,6 +60,7 @@ from saml2.response import (
 from saml2.s_utils import RequestVersionTooHigh, RequestVersionTooLow
 from saml2.sigver import CryptoBackendXmlSec1, MissingKey, SignatureError, SigverError
 from saml2.sigver import security_context as pysaml2_security_context
+from saml2.time_util import str_to_time
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 
 from devidp.saml import (
@@ -478,8 +479,6 @@ def remember_assertion(*, idp: str, assertion_id: str, expires_at: dt.datetime) 
 
 def _expiry(assertion) -> dt.datetime:
     """Return until when an assertion could be accepted (its latest NotOnOrAfter + skew)."""
-    from saml2.time_util import str_to_time
-
     times = []
     if assertion.conditions is not None and assertion.conditions.not_on_or_after:
         times.append(assertion.conditions.not_on_or_after)
