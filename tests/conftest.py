@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from console.services import set_property
+from tests.browser import CHROMIUM, chromium
 
 
 def pytest_collection_modifyitems(config, items):
@@ -29,3 +30,12 @@ def jit_on(db):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium through Playwright (install it with scripts/bootstrap.sh --browser)."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium: scripts/bootstrap.sh --browser")
+    with chromium() as chromium_browser:
+        yield chromium_browser

@@ -4,7 +4,6 @@ The portal runs on pytest-django's live server, the development provider on its 
 loopback port; chromium follows every redirect and clicks the provider's login page.
 """
 
-import os
 
 import pytest
 
@@ -15,27 +14,11 @@ from tests.identity.oidc_support import CLIENT_ID, CLIENT_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
-
 @pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls
-    # are still synchronous, which Django would otherwise refuse.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("needs Debian's chromium: scripts/bootstrap.sh --browser")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_context().new_page()
-        finally:
-            browser.close()
+def page(browser):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture

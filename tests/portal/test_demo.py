@@ -17,7 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.portal.walkthrough import CHROMIUM, chromium, run_walkthrough
+from tests.browser import CHROMIUM, chromium
+from tests.portal.walkthrough import run_walkthrough
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = "Press Ctrl-C to stop everything."

@@ -21,12 +21,11 @@ from devidp.saml import run_in_thread as run_saml_idp
 from identity.models import User
 from portal.demo import ensure_console_admin, seed_demo
 from portal.models import WorkItemStatus
+from tests.browser import CHROMIUM, chromium
 from tests.portal.walkthrough import (
-    CHROMIUM,
     NEW_HIRE_DOMAIN,
     NEW_HIRE_USERNAME,
     ROLE_WORK,
-    chromium,
     run_walkthrough,
 )
 

@@ -1,6 +1,6 @@
 """The README walkthrough (docs/demo.md), driven in a real browser.
 
-Reading guide: `chromium()` starts Debian's chromium through Playwright; `run_walkthrough`
+Reading guide: `run_walkthrough`
 is docs/demo.md step by step against a running portal whose SAML IdP is the development
 IdP: a new person is refused, an admin switches AutoProvisionUsers on with a default role
 in the console, the person signs in again and finds the role's work, and the auth log
@@ -9,26 +9,12 @@ shows Login / Auto-provisioned user. Both the browser test and the demo-script t
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from playwright.sync_api import Page, expect
 
 NEW_HIRE = "Nestor Wilke"
 NEW_HIRE_USERNAME, NEW_HIRE_DOMAIN = "nestor.wilke", "contoso.com"
@@ -36,17 +22,6 @@ DEFAULT_ROLE = "Employee"
 ROLE_WORK = ["Complete your security awareness training", "Confirm your emergency contact"]
 OTHER_WORK = "Approve purchase order PO-1042"  # the Approver role's: never in Nestor's inbox
 SAML_LABEL = re.compile("Development IdP \\(SAML\\)")
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """Start Debian's chromium headless (never a downloaded browser)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @dataclass(frozen=True)
