@@ -116,6 +116,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
         indexes = [
             models.Index(Lower("email"), name="identity_user_email_lower_idx"),
+            # The console filters users by domain, case-insensitively.
+            models.Index(Lower("domain"), name="identity_user_domain_lower_idx"),
             models.Index(fields=["date_joined"], name="identity_user_joined_idx"),
         ]
 
