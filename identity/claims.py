@@ -121,8 +121,6 @@ def identity_from_saml(
     format can carry one, then from the generic UPN attribute names.
     """
     values = _normalise_attributes(attributes)
-    used: dict[str, str] = {}
-
     candidates: list[tuple[str, str]] = []
     for name in preset.username_attributes:
         candidates += [(attr, v) for attr, v in _values_named(values, name)]
@@ -131,31 +129,11 @@ def identity_from_saml(
     for name in GENERIC_SAML.username_attributes:
         candidates += [(attr, v) for attr, v in _values_named(values, name)]
 
-    source, upn = _first_principal(candidates)
-    username, domain = split_principal(upn)
-    used["username"] = source
-
-    email_source, email = _first_email(
-        [(a, v) for name in preset.email_attributes for a, v in _values_named(values, name)]
-        + [(a, v) for a, vs in values.items() if _is_email_attribute(a) for v in vs]
-    )
-    email, email_source = _email_or_upn(email, email_source, upn)
-    if email_source:
-        used["email"] = email_source
-
-    full_name, name_source = _full_name(values, preset)
-    if name_source:
-        used["full_name"] = name_source
-
-    return Identity(
-        username=username,
-        domain=domain,
-        email=email,
-        full_name=full_name,
-        idp=idp,
-        protocol=SAML2,
-        claims_used=used,
-        attributes={k: list(v) for k, v in values.items()},
+    email_candidates = [
+        (a, v) for name in preset.email_attributes for a, v in _values_named(values, name)
+    ] + [(a, v) for a, vs in values.items() if _is_email_attribute(a) for v in vs]
+    return _assemble(
+        values, candidates, email_candidates, preset=preset, idp=idp, protocol=SAML2
     )
 
 
@@ -185,18 +163,36 @@ def identity_from_oidc(
     only: it never selects the account.
     """
     values = _normalise_attributes(claims)
-    used: dict[str, str] = {}
-
     candidates = [
         (name, v) for name in preset.username_attributes for _, v in _values_named(values, name)
     ]
+    email_candidates = [
+        (a, v) for name in preset.email_attributes for a, v in _values_named(values, name)
+    ]
+    return _assemble(values, candidates, email_candidates, preset=preset, idp=idp, protocol=OIDC)
+
+
+def _assemble(
+    values: Mapping[str, list[str]],
+    candidates: list[tuple[str, str]],
+    email_candidates: list[tuple[str, str]],
+    *,
+    preset: Preset,
+    idp: str,
+    protocol: str,
+) -> Identity:
+    """Apply the rules both protocols share once their candidates are listed.
+
+    The UPN is the first candidate that is a principal; the email the first valid
+    candidate, else the person's own address behind the UPN; the full name only
+    when sent.
+    """
+    used: dict[str, str] = {}
     source, upn = _first_principal(candidates)
     username, domain = split_principal(upn)
     used["username"] = source
 
-    email_source, email = _first_email(
-        [(a, v) for name in preset.email_attributes for a, v in _values_named(values, name)]
-    )
+    email_source, email = _first_email(email_candidates)
     address, form = _own_address(upn)
     email, email_source = _email_or_upn(email, email_source, address)
     if email_source == "UPN" and form:
@@ -214,7 +210,7 @@ def identity_from_oidc(
         email=email,
         full_name=full_name,
         idp=idp,
-        protocol=OIDC,
+        protocol=protocol,
         claims_used=used,
         attributes={k: list(v) for k, v in values.items()},
     )

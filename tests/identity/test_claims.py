@@ -269,3 +269,13 @@ def test_saml_without_a_upn_like_value_is_refused_as_no_username(attributes):
     with pytest.raises(ClaimsError, match="^no username in the response$"):
         identity_from_saml(name_id="3f2a-opaque", name_id_format=PERSISTENT,
                            attributes=attributes)
+
+
+def test_saml_guest_without_email_gets_their_own_address_like_oidc():
+    identity = identity_from_saml(
+        name_id="", name_id_format=TRANSIENT,
+        attributes={"upn": ["jane_example.com#EXT#@contoso.onmicrosoft.com"]},
+    )
+    assert identity.principal == "jane_example.com#EXT#@contoso.onmicrosoft.com"
+    assert identity.email == "jane@example.com"
+    assert identity.claims_used["email"] == "UPN (#EXT# guest's own address)"
