@@ -15,7 +15,8 @@ Reading guide:
   response, an error from the provider, an unreachable provider) into one
   recorded AuthEvent and a refusal page: 4xx, or 502 when the provider cannot be
   reached or may not be used; never a 500.
-- `configured_provider()` tells the portal's chooser what to show.
+- `configured_provider()` tells the portal's chooser what to show;
+  `provider_logout_url()` lets the portal's sign-out end the provider's session too.
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ class InvalidResponse(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class ProviderDeclined(InvalidResponse):
+    """The provider answered the sign-in with an error (`?error=access_denied`, ...)."""
+
+    status = 403
 
 
 class ProviderUnavailable(InvalidResponse):
@@ -568,11 +575,10 @@ class CallbackView(OIDCAuthenticationCallbackView):
         error = request.GET.get("error")
         if error:
             description = request.GET.get("error_description", "")
-            failure = InvalidResponse(
+            failure = ProviderDeclined(
                 f"the provider returned error={error[:100]}"
                 + (f": {description[:200]}" if description else "")
             )
-            failure.status = 403
         elif "oidc_states" not in request.session:
             failure = InvalidResponse("callback without a sign-in in progress (no session state)")
         elif not request.GET.get("code") or not request.GET.get("state"):
