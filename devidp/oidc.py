@@ -207,6 +207,7 @@ class DevelopmentProvider:
         self._grants: dict[str, _Grant] = {}
         self._access_tokens: dict[str, dict[str, Any]] = {}
         self._mints: deque[Mint] = deque()
+        self._token_bodies: deque[Any] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -224,6 +225,12 @@ class DevelopmentProvider:
         """Make the next ID token the token endpoint issues as `mint` says."""
         with self._lock:
             self._mints.append(mint)
+
+    def answer_next_token_request_with(self, body: Any) -> None:
+        """Answer the next valid code exchange with `body` as JSON (200), for tests of a
+        provider that answers something other than a token response object."""
+        with self._lock:
+            self._token_bodies.append(body)
 
     def rotate_key(self) -> SigningKey:
         """Publish a new signing key and sign with it from now on (the old one stays listed)."""
@@ -329,6 +336,9 @@ class DevelopmentProvider:
         if grant.code_challenge and _s256(form.get("code_verifier", "")) != grant.code_challenge:
             return 400, {"error": "invalid_grant", "error_description": "PKCE verification failed"}
 
+        with self._lock:
+            if self._token_bodies:
+                return 200, self._token_bodies.popleft()
         access_token = secrets.token_urlsafe(32)
         claims = self._id_token_claims(grant)
         with self._lock:

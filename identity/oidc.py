@@ -470,6 +470,13 @@ class OIDCBackend(OIDCAuthenticationBackend):
         self.OIDC_OP_JWKS_ENDPOINT = metadata.jwks_uri
         return super().authenticate(request, **kwargs)
 
+    def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Return the token endpoint's answer; refuse one that is not a JSON object."""
+        token_info = super().get_token(payload)
+        if not isinstance(token_info, dict):
+            raise InvalidResponse("the provider's token response is not a JSON object")
+        return token_info
+
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         """Return the verified claims of `token` (see `check_id_token`)."""
         return check_id_token(

@@ -182,6 +182,16 @@ def test_code_refused_by_the_token_endpoint_is_refused(
     assert_refused(portal.get(callback), status=400, reason="refused /token: HTTP 401 invalid_client")
 
 
+@pytest.mark.parametrize("body", [["not", "an", "object"], "a string", 42])
+def test_token_response_that_is_not_an_object_is_refused(
+    oidc_settings, oidc_provider, portal, jit_on, body
+):
+    callback = choose_person(start_sign_in(portal), "adele")
+    oidc_provider.answer_next_token_request_with(body)
+
+    assert_refused(portal.get(callback), status=400, reason="token response is not a JSON object")
+
+
 def test_claims_without_a_username_are_refused(settings, db, portal, jit_on):
     nameless = Person(key="nameless", style="test", note="", claims={"name": "No UPN"})
     provider = DevelopmentProvider(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
